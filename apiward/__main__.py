@@ -1,0 +1,3 @@
+from apiward.cli import main
+
+main()

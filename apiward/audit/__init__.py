@@ -1,0 +1,6 @@
+"""``apiward audit``: a security audit of API documents against the OWASP API Top 10."""
+
+from apiward.audit import rules as _builtin_rules  # noqa: F401 - registers the built-in rules
+from apiward.audit.rule import RULES, Hit, Rule, rule
+
+__all__ = ["RULES", "Hit", "Rule", "rule"]

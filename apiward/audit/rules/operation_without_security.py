@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from apiward.audit.rule import Hit, rule
+from apiward.core import Document, Owasp, Severity
+
+
+@rule(
+    severity=Severity.HIGH,
+    category=Owasp.API2,
+    cwe=306,
+    remediation="Declare a `security` requirement on the operation or globally. If it is "
+    "meant to be public, say so explicitly with `security: []`.",
+)
+def operation_without_security(doc: Document) -> Iterator[Hit]:
+    """Operation has no security requirement at all.
+
+    Neither the operation nor the document declares `security`, so nothing in the
+    contract says who may call it. An explicit `security: []` (public on purpose)
+    does not fire this rule.
+    """
+    for op in doc.operations:
+        if op.security is None and not doc.security:
+            yield Hit(op.location, f"{op.key} declares no security requirement")

@@ -1,0 +1,3 @@
+"""Registers every subcommand on the ``apiward`` group."""
+
+from __future__ import annotations

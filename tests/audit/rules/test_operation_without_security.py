@@ -1,0 +1,24 @@
+from tests.audit.conftest import run, spec
+
+RULE = "operation-without-security"
+OK = {"200": {"description": "ok"}}
+
+
+def test_fires_when_nothing_declares_security() -> None:
+    doc = spec({"/users": {"get": {"responses": OK}}})
+    hits = run(RULE, doc)
+    assert [h.location.pointer for h in hits] == ["/paths/~1users/get"]
+
+
+def test_quiet_with_global_security() -> None:
+    doc = spec(
+        {"/users": {"get": {"responses": OK}}},
+        security=[{"key": []}],
+        components={"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X"}}},
+    )
+    assert run(RULE, doc) == []
+
+
+def test_quiet_when_explicitly_public() -> None:
+    doc = spec({"/health": {"get": {"security": [], "responses": OK}}})
+    assert run(RULE, doc) == []
