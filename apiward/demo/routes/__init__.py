@@ -1,0 +1,1 @@
+"""The demo bank's routers, one module per area; each exposes ``routes(secure)``."""
