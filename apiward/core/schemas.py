@@ -215,9 +215,12 @@ class SchemaIndex:
                 self.nodes.append(node)
                 self._push_subschemas(stack, v, loc, node)
                 continue
-            for key, child in v.items():
-                if key in _DATA_KEYS or key.startswith("x-") or not isinstance(child, dict | list):
+            for raw_key, child in v.items():
+                key = str(raw_key)  # YAML reads `200:` as an int
+                if key.startswith("x-") or not isinstance(child, dict | list):
                     continue
+                if key in _DATA_KEYS and not loc.pointer.endswith("/responses"):
+                    continue  # a `default` response is not a default value
                 if owner in self._ops and loc == owner and key == "callbacks":
                     continue
                 child_loc = Location(loc.file, jp.join(loc.pointer, key))
@@ -237,7 +240,7 @@ class SchemaIndex:
                             Location(loc.file, jp.join(base, name)),
                             "schema",
                             node,
-                            name if key == "properties" else None,
+                            str(name) if key == "properties" else None,
                         )
                     )
         for key in _SUBSCHEMA_ONE:
