@@ -17,8 +17,10 @@ def operation_without_security(doc: Document) -> Iterator[Hit]:
     """Operation has no security requirement at all.
 
     Neither the operation nor the document declares `security`, so nothing in the
-    contract says who may call it. An explicit `security: []` (public on purpose)
-    does not fire this rule.
+    contract says who may call it. An explicit `security: []` or an anonymous
+    `{}` alternative (public on purpose) does not fire this rule: those are
+    reported by public-write-operation and public-read-operation, so each
+    operation gets at most one of the three.
     """
     for op in doc.operations:
         if op.security is None and not doc.security:
