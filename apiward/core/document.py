@@ -31,7 +31,7 @@ from apiward.core.model import (
     Server,
 )
 from apiward.core.source import Limits, Source, is_url, parse, read_text
-from apiward.errors import RefError
+from apiward.errors import ParseError, RefError, SourceError
 
 if TYPE_CHECKING:
     from apiward.core.schemas import SchemaIndex
@@ -77,7 +77,11 @@ class Document:
     def node(self, loc: Location) -> Any:
         """The value at a location; :class:`RefError` if there is none."""
         try:
-            return jp.resolve(self.data_of(loc.file), loc.pointer)
+            data = self.data_of(loc.file)
+        except (SourceError, ParseError) as exc:
+            raise RefError(exc.reason, file=exc.file, line=exc.line, column=exc.column) from None
+        try:
+            return jp.resolve(data, loc.pointer)
         except KeyError:
             raise RefError(
                 f"nothing at {loc.pointer!r}", file=loc.file, pointer=loc.pointer
@@ -115,14 +119,25 @@ class Document:
             seen.add(target)
             try:
                 value = self.node(target)
-            except RefError:
-                raise RefError(
-                    f"$ref {value['$ref']!r} does not resolve",
-                    file=loc.file,
-                    pointer=jp.join(loc.pointer, "$ref"),
-                ) from None
+            except RefError as exc:
+                raise self._ref_error(value["$ref"], loc, exc) from None
             loc = target
         return value, loc
+
+    def _ref_error(self, ref: str, loc: Location, cause: RefError) -> RefError:
+        """A RefError placed at the ``$ref`` as written (file, pointer, line)."""
+        at = self.locate(Location(loc.file, jp.join(loc.pointer, "$ref")))
+        source = self.sources.get(at.file)
+        written = jp.resolve(source.data, at.pointer, ref) if source is not None else ref
+        shown = written if isinstance(written, str) else ref
+        detail = "" if cause.file == loc.file else f" ({cause})"  # another file: say why
+        return RefError(
+            f"$ref {shown!r} does not resolve{detail}",
+            file=at.file,
+            pointer=at.pointer,
+            line=at.line,
+            column=at.column,
+        )
 
     def get(self, loc: Location, *tokens: str | int) -> tuple[Any, Location]:
         """Resolve, then step into ``tokens``, resolving each step; (None, loc) when absent."""
@@ -322,7 +337,10 @@ class Document:
     def _schema(self, value: Any, parent: Location, key: str) -> Schema | None:
         if not isinstance(value, dict):
             return None
-        data, loc = self.resolve(value, Location(parent.file, jp.join(parent.pointer, key)))
+        try:
+            data, loc = self.resolve(value, Location(parent.file, jp.join(parent.pointer, key)))
+        except RefError:
+            return None  # a broken schema $ref is recorded in schema_index.broken_refs
         return Schema(data, loc) if isinstance(data, dict) else None
 
     def _content(self, value: Any, parent: Location) -> dict[str, MediaType]:

@@ -122,31 +122,35 @@ class SchemaIndex:
         cached = self._usages.get(owner)
         if cached is not None:
             return cached
+        start = self._ids.get(owner)
         found: dict[str, OperationRef] = {}
-        seen = {owner}
-        queue = deque([owner])
-        while queue:
-            cur = queue.popleft()
-            if cur in self._ops:
-                found.setdefault(self._ops[cur].key, self._ops[cur])
-            for op_loc in self._op_of_item.get(cur, ()):
-                found.setdefault(self._ops[op_loc].key, self._ops[op_loc])
-            for src in self._reverse.get(cur, ()):
-                if src not in seen:
-                    seen.add(src)
-                    queue.append(src)
+        if start is not None:
+            # integer ids: this walk runs once per distinct owner with findings,
+            # tens of thousands of times on the largest specs
+            seen = {start}
+            queue = deque([start])
+            rev, ops_at = self._rev_ids, self._ops_at
+            while queue:
+                cur = queue.popleft()
+                for ref in ops_at[cur]:
+                    found.setdefault(ref.key, ref)
+                for src in rev[cur]:
+                    if src not in seen:
+                        seen.add(src)
+                        queue.append(src)
         result = sorted(found.values(), key=lambda r: (r.key.split(" ", 1)[1], r.key))
         self._usages[owner] = result
         return result
 
     def owner_of(self, loc: Location) -> Location:
         """The component, operation or path item whose subtree holds ``loc``."""
-        tokens = jp.split(loc.pointer)
-        for n in range(len(tokens), -1, -1):
-            cand = Location(loc.file, jp.join("", *tokens[:n]))
-            if cand in self._owners:
+        # Strip one escaped token at a time: a pointer's prefixes are pointers too.
+        ptr = loc.pointer
+        while True:
+            cand = Location(loc.file, ptr)
+            if cand in self._owners or not ptr:
                 return cand
-        return Location(loc.file, "")
+            ptr = ptr[: ptr.rfind("/")]
 
     # -- building ---------------------------------------------------------
 
@@ -174,11 +178,27 @@ class SchemaIndex:
             self._owners[loc] = kind
         for loc, value, kind in work:
             self._walk(loc, value, kind)
-        self._reverse: dict[Location, set[Location]] = {}
-        for src, targets in self._edges.items():
-            for dst, _ in targets:
-                self._reverse.setdefault(dst, set()).add(src)
+        self._index_reverse_graph()
         self._dir = self._reach()
+
+    def _index_reverse_graph(self) -> None:
+        """Reverse edges and the operations each owner stands for, by integer id."""
+        self._ids: dict[Location, int] = {}
+        for loc in (*self._owners, *self._edges):
+            self._ids.setdefault(loc, len(self._ids))
+        for targets in self._edges.values():
+            for dst, _ in targets:
+                self._ids.setdefault(dst, len(self._ids))
+        self._rev_ids: list[list[int]] = [[] for _ in self._ids]
+        for src, targets in self._edges.items():
+            src_id = self._ids[src]
+            for dst_id in {self._ids[dst] for dst, _ in targets}:
+                self._rev_ids[dst_id].append(src_id)
+        self._ops_at: list[list[OperationRef]] = [[] for _ in self._ids]
+        for loc, ref in self._ops.items():
+            self._ops_at[self._ids[loc]].append(ref)
+        for item, op_locs in self._op_of_item.items():
+            self._ops_at[self._ids[item]].extend(self._ops[o] for o in op_locs)
 
     def _walk(self, owner: Location, value: Any, kind: str) -> None:
         doc = self._doc
