@@ -1,3 +1,5 @@
 """Registers every subcommand on the ``apiward`` group."""
 
 from __future__ import annotations
+
+from apiward.cli import audit, config, demo  # noqa: F401 - each module registers its commands

@@ -61,6 +61,7 @@ class Entry:
     cwe: int
     proof: Proof
     also: tuple[str, ...] = ()  # further operations the same flaw affects
+    rules: tuple[str, ...] = ()  # spec entries: the audit rule ids expected to report it
 
     @property
     def owasp(self) -> Owasp | None:
@@ -182,6 +183,7 @@ def _entry(raw: dict[str, Any], uri: str, pointer: str) -> Entry:
             description=str(raw["description"]).strip(),
             cwe=int(raw["cwe"]),
             also=tuple(raw.get("also", ())),
+            rules=tuple(str(r) for r in raw.get("rules", ())),
             proof=Proof(
                 description=str(proof["description"]).strip(),
                 request=None if request is None else _request(request),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from apiward.audit.operation_groups import per_operation
 from apiward.audit.rule import Hit, rule
 from apiward.core import Document, Owasp, Severity
 
@@ -20,8 +21,18 @@ def operation_without_security(doc: Document) -> Iterator[Hit]:
     contract says who may call it. An explicit `security: []` or an anonymous
     `{}` alternative (public on purpose) does not fire this rule: those are
     reported by public-write-operation and public-read-operation, so each
-    operation gets at most one of the three.
+    operation gets at most one of the three. When most operations have none,
+    the root cause is the document: one finding at `/paths` lists them all.
     """
-    for op in doc.operations:
-        if op.security is None and not doc.security:
-            yield Hit(op.location, f"{op.key} declares no security requirement")
+    found = [
+        (op, f"{op.key} declares no security requirement")
+        for op in doc.operations
+        if op.security is None and not doc.security
+    ]
+    yield from per_operation(
+        doc,
+        found,
+        len(doc.operations),
+        lambda share: f"{share} operations declare no security requirement, "
+        "and the document sets no default `security`",
+    )

@@ -1,0 +1,127 @@
+"""``apiward demo``: the first thing a newcomer runs.
+
+Starts the deliberately vulnerable demo bank on 127.0.0.1, audits its OpenAPI
+document (fetched from the running server, as a user would point apiward at a
+live API), and compares what the audit found with the demo's ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from apiward.audit import AuditResult, audit
+from apiward.audit.gate import AuditRun, Gate
+from apiward.cli import cli
+from apiward.core import Finding, load
+from apiward.demo import Entry, load_manifest, run, serve
+from apiward.report import ReportOptions, render
+
+__all__ = ["SpecMatch", "demo_command", "match_spec_entries"]
+
+
+@dataclass(frozen=True, slots=True)
+class SpecMatch:
+    """A spec flaw of the ground truth and the audit finding that reports it (if any)."""
+
+    entry: Entry
+    finding: Finding | None
+
+
+def match_spec_entries(entries: tuple[Entry, ...], result: AuditResult) -> list[SpecMatch]:
+    """Pair every spec entry with a finding of its expected rule that covers its pointer.
+
+    A finding covers an entry when one pointer contains the other: rules report at
+    the root cause (a component schema, an operation), entries name the exact node.
+    """
+    out = []
+    for entry in entries:
+        found = next(
+            (f for f in result.findings if _covers(f, entry) and f.rule_id in entry.rules),
+            None,
+        )
+        out.append(SpecMatch(entry, found))
+    return out
+
+
+def _covers(finding: Finding, entry: Entry) -> bool:
+    if finding.location is None or entry.proof.pointer is None:
+        return False
+    a, b = finding.location.pointer, entry.proof.pointer
+    if a == b or b.startswith(a + "/") or a.startswith(b + "/"):
+        return True
+    # a problem shared by most operations is one finding at /paths, listing them
+    return a == "/paths" and entry.operation in {u.key for u in finding.usages}
+
+
+@cli.command("demo")
+@click.option("--serve", "serve_only", is_flag=True,
+              help="Only run the demo API in the foreground (Ctrl-C to stop).")
+@click.option("--secure", is_flag=True, help="Run the fixed twin: every planted flaw removed.")
+@click.option("--port", type=int, default=None,
+              help="Port for --serve (default 8000); the walkthrough takes a free one.")
+def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
+    """Run the built-in vulnerable bank API and audit it.
+
+    \b
+    Examples:
+      apiward demo                  start the API, audit its spec, compare with the ground truth
+      apiward demo --serve          keep the vulnerable API running on http://127.0.0.1:8000
+      apiward demo --serve --secure run the fixed twin instead
+    """
+    console = Console(highlight=False)
+    manifest = load_manifest()
+    if serve_only:
+        rows = [(u.username, u.password, u.role) for u in manifest.users]
+        _print_credentials(console, rows, port or 8000, secure)
+        run(secure=secure, port=port or 8000)
+        return
+
+    mode = "secure" if secure else "vulnerable"
+    with serve(secure=secure, port=port or 0) as url:
+        console.print(f"[bold]apiward demo[/]: the demo bank is running at {url} ({mode} mode)")
+        console.print(
+            f"  planted: {len(manifest.runtime)} live vulnerabilities, "
+            f"{len(manifest.spec)} flaws in its OpenAPI document\n"
+        )
+        spec_url = f"{url}/openapi.yaml"
+        console.print(f"[bold]1. apiward audit {spec_url}[/]\n")
+        result = audit(load(spec_url))
+    run_ = AuditRun([result], Gate())  # the default CI bar, to show what a pipeline would do
+    options = ReportOptions(limit=1, color=console.is_terminal, width=console.width)
+    console.out(render("text", run_, options), highlight=False)
+
+    matches = match_spec_entries(manifest.spec, result)
+    found = sum(m.finding is not None for m in matches)
+    console.print(f"\n[bold]2. Against the ground truth[/] (apiward/demo/manifest.yaml): "
+                  f"the audit found [bold]{found} of {len(matches)}[/] planted spec flaws")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("")
+    table.add_column("planted flaw")
+    table.add_column("reported by")
+    for m in matches:
+        mark = "[green]✓[/]" if m.finding else "[red]✗[/]"
+        table.add_row(mark, m.entry.title, m.finding.rule_id if m.finding else "not found")
+    console.print(table)
+    console.print(
+        "\n[bold]Next[/]\n"
+        "  apiward audit your-openapi.yaml          audit your own API document\n"
+        "  apiward audit SPEC --format sarif -o x   for GitHub code scanning (also json, junit, "
+        "markdown)\n"
+        "  apiward audit rules                      every rule, its OWASP category and CWE\n"
+        "  apiward demo --serve                     keep the vulnerable API running to explore it\n"
+        "  The runtime flaws above are what `apiward scan` (coming next) finds and "
+        "`apiward gateway` blocks."
+    )
+
+
+def _print_credentials(console: Console, rows: list[tuple[str, str, str]], port: int,
+                       secure: bool) -> None:
+    mode = "secure" if secure else "vulnerable"
+    console.print(f"[bold]apiward demo[/] ({mode} mode) on http://127.0.0.1:{port}  "
+                  f"spec: http://127.0.0.1:{port}/openapi.yaml")
+    for user, password, role in rows:
+        console.print(f"  {user:<8} {password:<18} {role}")
