@@ -119,7 +119,7 @@ def run_apiward(spec: Path, repeat: int) -> tuple[float, float, int, int]:
     data = json.loads(out.read_text())
     out.unlink(missing_ok=True)
     findings = [f for spec in data.get("specs", []) for f in spec.get("findings", [])]
-    usages = sum(max(1, len(f.get("usages", []))) for f in findings)
+    usages = sum(max(1, len(f.get("operations", []))) for f in findings)
     return statistics.median(times), max(rsss), len(findings), usages
 
 
