@@ -67,7 +67,10 @@ def test_fail_on_none_means_never() -> None:
             "apiward.yaml: audit.rulez: unknown key (did you mean rules? expected one of: "
             "rules, fail-on, min-score, baseline)",
         ),
-        ("scna: {}\n", "apiward.yaml: scna: unknown key (expected one of: audit)"),
+        (
+            "scna: {}\n",
+            "apiward.yaml: scna: unknown key (did you mean scan? expected one of: audit, scan)",
+        ),
         (
             "audit: {rules: {operation-without-security: lowish}}",
             "apiward.yaml: audit.rules.operation-without-security: input should be 'off', 'on', "
@@ -132,4 +135,11 @@ def test_the_schema_accepts_what_the_loader_accepts_and_rejects_unknown_keys() -
     validator.validate(good)
     assert not validator.is_valid({"audit": {"rulez": {}}})
     assert not validator.is_valid({"audit": {"rules": {"x": "sometimes"}}})
-    assert not validator.is_valid({"scan": {}})
+    assert not validator.is_valid({"scna": {}})
+    validator.validate(
+        yaml.safe_load(
+            "scan: {target: \"http://127.0.0.1:8000\", identities: {alice: {role: user, "
+            "login: {operation: POST /auth/login, body: {username: alice}}}}}"
+        )
+    )
+    assert not validator.is_valid({"scan": {"identities": {"a": {"rol": "user"}}}})

@@ -9,8 +9,8 @@ import sys
 import click
 
 from apiward.audit import RULES, AuditConfig, audit
-from apiward.audit.baseline import Baseline
-from apiward.audit.baseline import write_baseline as save_baseline
+from apiward.core.baseline import Baseline
+from apiward.core.baseline import write_baseline as save_baseline
 from apiward.audit.gate import AuditRun, Gate, SpecFailure
 from apiward.audit.result import AuditResult
 from apiward.cli import cli

@@ -132,10 +132,11 @@ class Finding:
     evidence: list[Evidence] = field(default_factory=list)
     curl: str | None = None
     identity: str | None = None
+    key: str = ""  # what tells two findings of one rule at one location apart (scan findings)
 
     @property
     def fingerprint(self) -> str:
-        """Stable across runs and line moves: rule id + file name + pointer (or message)."""
+        """Stable across runs and line moves: rule id + pointer + key (or the message)."""
         where = self.location.pointer if self.location is not None else ""
-        basis = "\x1f".join((self.rule_id, where, "" if where else self.message))
+        basis = "\x1f".join((self.rule_id, where, self.key or ("" if where else self.message)))
         return hashlib.sha256(basis.encode()).hexdigest()[:16]

@@ -7,7 +7,7 @@ Never expose the vulnerable mode beyond 127.0.0.1.
 """
 
 from apiward.demo.app import create_app
-from apiward.demo.manifest import Entry, Manifest, load_manifest
+from apiward.demo.manifest import Entry, Manifest, demo_file, load_manifest
 from apiward.demo.server import run, serve, serve_app
 from apiward.demo.settings import Settings
 
@@ -16,6 +16,7 @@ __all__ = [
     "Manifest",
     "Settings",
     "create_app",
+    "demo_file",
     "load_manifest",
     "run",
     "serve",

@@ -119,6 +119,11 @@ class Manifest:
         return result
 
 
+def demo_file(name: str) -> str:
+    """The path of a file shipped with the demo: ``openapi.yaml``, ``scan.yaml``, ..."""
+    return str(importlib.resources.files("apiward.demo").joinpath(name))
+
+
 def load_manifest() -> Manifest:
     """Read and check the packaged manifest."""
     resource = importlib.resources.files("apiward.demo").joinpath(_FILE)

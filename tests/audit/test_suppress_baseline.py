@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from apiward.audit import AuditConfig, AuditResult, audit
-from apiward.audit.baseline import Baseline, spec_key, write_baseline
 from apiward.core import Document, load
+from apiward.core.baseline import Baseline, spec_key, write_baseline
 from apiward.errors import InputError
 
 OK = {"200": {"description": "ok"}}

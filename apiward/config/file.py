@@ -19,28 +19,19 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Collection, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    WithJsonSchema,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from apiward.core import Severity
+from apiward.config.audit import AuditSection
+from apiward.config.fields import Section, describe_kind
+from apiward.config.scan import ScanSection
 from apiward.errors import ConfigError
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ApiwardConfig",
-    "AuditSection",
-    "RuleSetting",
     "find_config",
     "json_schema",
     "load_config",
@@ -50,92 +41,8 @@ __all__ = [
 DEFAULT_CONFIG_FILE = "apiward.yaml"
 SCHEMA_ID = "urn:apiward:config"
 
-FailOn = Literal["info", "low", "medium", "high", "critical", "none"]
-RuleSettingName = Literal["off", "on", "info", "low", "medium", "high", "critical"]
 
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-def _yaml_bool(value: Any) -> Any:
-    # YAML 1.1 (PyYAML) reads a bare `off`/`on` as a boolean; editors (YAML 1.2) read a string.
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return value
-
-
-def _known(kind: str) -> Any:
-    def check(value: str, info: ValidationInfo) -> str:
-        known = (info.context or {}).get("known", {}).get(kind)
-        if known is not None and value not in known:
-            close = difflib.get_close_matches(value, list(known), n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else ""
-            raise ValueError(f"unknown {kind} {value!r}{hint}")
-        return value
-
-    return AfterValidator(check)
-
-
-RuleId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"), _known("audit rule")]
-RuleSetting = Annotated[
-    RuleSettingName,
-    BeforeValidator(_yaml_bool),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"enum": ["off", "on", "info", "low", "medium", "high", "critical"]},
-                {"type": "boolean"},
-            ],
-            "description": "`off` disables the rule, `on` keeps its default severity, "
-            "a severity name overrides it.",
-        }
-    ),
-]
-
-
-class _Section(BaseModel):
-    # keys only as written in the schema (kebab-case): `fail_on` is an unknown key
-    model_config = ConfigDict(extra="forbid", frozen=True, alias_generator=_kebab)
-
-
-class AuditSection(_Section):
-    """Settings of `apiward audit`. Command-line options override them."""
-
-    rules: dict[RuleId, RuleSetting] = Field(
-        default_factory=dict,
-        description="Per-rule setting by rule id: `off`, `on`, or a severity to report it at.",
-    )
-    fail_on: FailOn = Field(
-        default="high",
-        description="Exit 1 when a finding at or above this severity is reported "
-        "(`none`: findings never fail the run).",
-    )
-    min_score: int | None = Field(
-        default=None, ge=0, le=100, description="Exit 1 when a spec scores below this (0-100)."
-    )
-    baseline: str | None = Field(
-        default=None,
-        description="Baseline file of accepted findings (relative to this config file): "
-        "only findings not in it are reported.",
-    )
-
-    @property
-    def disabled(self) -> frozenset[str]:
-        return frozenset(k for k, v in self.rules.items() if v == "off")
-
-    @property
-    def severities(self) -> dict[str, Severity]:
-        return {k: Severity(v) for k, v in self.rules.items() if v not in ("off", "on")}
-
-    @property
-    def fail_on_severity(self) -> Severity | None:
-        return None if self.fail_on == "none" else Severity(self.fail_on)
-
-
-class ApiwardConfig(_Section):
+class ApiwardConfig(Section):
     """The whole `apiward.yaml`: one section per tool."""
 
     model_config = ConfigDict(
@@ -145,6 +52,10 @@ class ApiwardConfig(_Section):
 
     audit: AuditSection = Field(
         default_factory=AuditSection, description="`apiward audit`: rules, gating, baseline."
+    )
+    scan: ScanSection = Field(
+        default_factory=ScanSection,
+        description="`apiward scan`: target, identities, limits, checks, gating.",
     )
 
 
@@ -193,7 +104,7 @@ def parse_config(
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"the top level must be a mapping, not {_kind(data)}", path=path)
+        raise ConfigError(f"the top level must be a mapping, not {describe_kind(data)}", path=path)
     # an empty section (`audit:` with nothing under it) means the defaults
     data = {k: {} if v is None else v for k, v in data.items()}
     try:
@@ -201,10 +112,22 @@ def parse_config(
     except ValidationError as exc:
         key, message = _first_error(exc)
         raise ConfigError(message, path=path, key=key) from None
-    if cfg.audit.baseline is not None:
-        base = os.path.join(os.path.dirname(path), cfg.audit.baseline)
-        cfg = cfg.model_copy(update={"audit": cfg.audit.model_copy(update={"baseline": base})})
-    return cfg
+    return _relative_to(cfg, os.path.dirname(path))
+
+
+def _relative_to(cfg: ApiwardConfig, directory: str) -> ApiwardConfig:
+    """File paths in the config, made relative to the config file's directory."""
+    audit, scan = cfg.audit, cfg.scan
+    if audit.baseline is not None:
+        audit = audit.model_copy(update={"baseline": os.path.join(directory, audit.baseline)})
+    paths = {
+        key: os.path.join(directory, value)
+        for key in ("baseline", "request_log")
+        if (value := getattr(scan, key)) is not None
+    }
+    if paths:
+        scan = scan.model_copy(update=paths)
+    return cfg.model_copy(update={"audit": audit, "scan": scan})
 
 
 def json_schema() -> dict[str, Any]:
@@ -230,7 +153,7 @@ def _first_error(exc: ValidationError) -> tuple[str, str]:
     if kind == "missing":
         return key, "required"
     if kind in ("model_type", "dict_type"):
-        return key, f"must be a mapping, not {_kind(err.get('input'))}"
+        return key, f"must be a mapping, not {describe_kind(err.get('input'))}"
     value = err.get("input")
     got = f" (got {value!r})" if isinstance(value, str | int | float | bool) else ""
     return key, f"{err['msg'][0].lower()}{err['msg'][1:]}{got}"
@@ -246,8 +169,3 @@ def _allowed_keys(loc: list[Any]) -> list[str]:
             return []
         model = field.annotation
     return [f.alias or n for n, f in model.model_fields.items()]
-
-
-def _kind(value: Any) -> str:
-    names = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-    return "nothing" if value is None else names.get(type(value), type(value).__name__)

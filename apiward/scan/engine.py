@@ -1,0 +1,200 @@
+"""The scan engine: log in, crawl, run the checks phase by phase, keep every finding.
+
+Checks of the READ and WRITE phases run concurrently (the client caps requests
+in flight); NOISY and DESTRUCTIVE checks run one at a time, last, so their
+bursts and deletions cannot disturb the others. A finding is written to the
+state file the moment a check reports it; a check that raises is recorded and
+the scan goes on; a spent budget ends the scan with what was found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+import traceback
+from collections.abc import Callable
+from typing import IO
+
+from apiward.core import Document, Finding, Location, OperationRef
+from apiward.core.baseline import Baseline
+from apiward.errors import ApiwardError, InputError
+from apiward.scan.canary import Canary
+from apiward.scan.check import Check, Issue, Phase
+from apiward.scan.context import ScanContext
+from apiward.scan.crawl import crawl, log_in
+from apiward.scan.http import BudgetExhausted, ScanClient, Secrets
+from apiward.scan.identity import identities_from_config
+from apiward.scan.options import ScanOptions
+from apiward.scan.resources import ResourcePool
+from apiward.scan.result import CheckError, ScanResult
+from apiward.scan.store import StateFile
+from apiward.scan.values import ValueGenerator
+
+__all__ = ["Progress", "run_scan", "scan"]
+
+#: Called as ``progress(event, detail)``: "login", "crawl", "check" (a check id),
+#: "finding" (a finding title), "done".
+Progress = Callable[[str, str], None]
+_EVIDENCE = 3
+
+
+def scan(
+    doc: Document,
+    options: ScanOptions,
+    *,
+    baseline: Baseline | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Scan the API at ``options.target`` described by ``doc`` (blocking)."""
+    return asyncio.run(run_scan(doc, options, baseline=baseline, progress=progress))
+
+
+async def run_scan(
+    doc: Document,
+    options: ScanOptions,
+    *,
+    baseline: Baseline | None = None,
+    progress: Progress | None = None,
+) -> ScanResult:
+    notify = progress or (lambda event, detail: None)
+    checks = options.selected_checks()
+    started = time.monotonic()
+    spec = doc.uri
+    state = StateFile(options.state_file) if options.state_file else None
+    carried: list[Finding] = []
+    done: set[str] = set()
+    if state is not None and options.resume:
+        carried, done = state.load(spec=spec, target=options.target)
+    result = ScanResult(
+        spec=spec,
+        title=str((doc.raw.get("info") or {}).get("title", ""))
+        if isinstance(doc.raw.get("info"), dict)
+        else "",
+        target=options.target,
+        identities=[],
+        checks=checks,
+        findings=[],
+        resumed=len(carried),
+    )
+    found: dict[str, Finding] = {f.fingerprint: f for f in carried}
+    secrets = Secrets()
+    with contextlib.ExitStack() as stack:
+        log: IO[str] | None = None
+        if options.request_log:
+            try:
+                log = stack.enter_context(open(options.request_log, "w", encoding="utf-8"))
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write the request log: {exc.strerror or exc}", file=options.request_log
+                ) from None
+        canary = stack.enter_context(Canary()) if options.canary else None
+        client = ScanClient(
+            options.target, budget=options.budget, concurrency=options.concurrency,
+            timeout=options.timeout, rate=options.rate, log=log, secrets=secrets,
+        )  # fmt: skip
+        if state is not None:
+            state.open(append=options.resume, spec=spec, target=options.target)
+            stack.callback(state.close)
+
+        def report(check: Check, issue: Issue) -> None:
+            finding = _finding(doc, check, issue, options)
+            if finding.fingerprint in found:
+                return
+            found[finding.fingerprint] = finding
+            if state is not None:
+                state.finding(finding)
+            notify("finding", finding.title)
+
+        ctx = ScanContext(
+            doc=doc, options=options, client=client,
+            identities=identities_from_config(options.identities), pool=ResourcePool(),
+            values=ValueGenerator(doc), canary=canary, report_issue=report,
+        )  # fmt: skip
+        result.identities = [i.name for i in ctx.identities]
+        try:
+            notify("login", ", ".join(result.identities))
+            result.warnings += await log_in(ctx)
+            notify("crawl", "")
+            await crawl(ctx)
+            await _run_checks(ctx, [c for c in checks if c.id not in done], result, state, notify)
+        except BudgetExhausted:
+            result.budget_exhausted = True
+        finally:
+            await client.aclose()
+    result.requests = client.sent
+    result.duration = time.monotonic() - started
+    accepted = baseline.fingerprints(spec) if baseline is not None else frozenset()
+    ordered = sorted(found.values(), key=lambda f: (-f.severity.rank, f.rule_id, f.message))
+    result.findings = [f for f in ordered if f.fingerprint not in accepted]
+    result.baselined = [f for f in ordered if f.fingerprint in accepted]
+    notify("done", "")
+    return result
+
+
+async def _run_checks(
+    ctx: ScanContext,
+    checks: list[Check],
+    result: ScanResult,
+    state: StateFile | None,
+    notify: Progress,
+) -> None:
+    async def one(check: Check) -> None:
+        notify("check", check.id)
+        try:
+            await check(dataclasses.replace(ctx, current=check))
+        except BudgetExhausted:
+            raise
+        except ApiwardError as exc:
+            result.errors.append(CheckError(check.id, str(exc)))
+            return
+        except Exception as exc:
+            result.errors.append(
+                CheckError(check.id, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            )
+            return
+        if state is not None:
+            state.done(check.id)
+
+    for phase in Phase:
+        batch = [c for c in checks if c.phase is phase]
+        if phase in (Phase.READ, Phase.WRITE):
+            await asyncio.gather(*(one(c) for c in batch))
+        else:
+            for c in batch:
+                await one(c)
+
+
+def _finding(doc: Document, check: Check, issue: Issue, options: ScanOptions) -> Finding:
+    location: Location | None = None
+    usages: list[OperationRef] = []
+    if issue.operation is not None:
+        location = doc.locate(issue.operation.location)
+        usages = [OperationRef(issue.operation.key, location)]
+    key = issue.key or (issue.path or "") or ("" if issue.operation else issue.message)
+    exchanges = issue.exchanges[:_EVIDENCE]
+    return Finding(
+        rule_id=check.id,
+        title=check.title,
+        severity=issue.severity or options.severities.get(check.id, check.severity),
+        category=check.category,
+        cwe=check.cwe,
+        message=issue.message,
+        location=location,
+        usages=usages,
+        remediation=check.remediation,
+        confidence=issue.confidence,
+        evidence=[
+            e.evidence(note)
+            for e, note in zip(exchanges, _notes(issue, len(exchanges)), strict=True)
+        ],
+        curl=issue.exchanges[0].curl() if issue.exchanges else None,
+        identity=issue.identity,
+        key=f"{key}",
+    )
+
+
+def _notes(issue: Issue, count: int) -> list[str | None]:
+    notes: list[str | None] = list(issue.notes[:count])
+    return notes + [None] * (count - len(notes))

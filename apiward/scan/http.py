@@ -1,0 +1,325 @@
+"""The scanner's HTTP side: one client with a budget, a concurrency cap and a request log.
+
+Every request goes through :meth:`ScanClient.send` and comes back as an
+:class:`Exchange`, a frozen snapshot of the request and of the first
+``MAX_BODY`` bytes of the answer: checks compare exchanges, findings carry
+them as evidence, and the request log writes them as NDJSON lines. Secrets the
+scanner holds (identity tokens, passwords) are registered with the client and
+never written out: logs and evidence show them masked, and the reproducing
+``curl`` names an environment variable in their place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from apiward.core import Evidence
+from apiward.errors import ApiwardError
+
+__all__ = ["MAX_BODY", "BudgetExhausted", "Exchange", "ScanClient", "Secrets"]
+
+#: Bytes of an answer kept: enough for any JSON object a check reads, bounded for memory.
+MAX_BODY = 1024 * 1024
+_EXCERPT = 2000
+_UNSET: Any = object()
+
+
+class BudgetExhausted(ApiwardError):
+    """The scan sent as many requests as its budget allows."""
+
+
+class Secrets:
+    """Values to hide (tokens, passwords) and the placeholder each is shown as."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    def add(self, value: str | None, placeholder: str) -> None:
+        # short values would mask ordinary words all over the evidence
+        if value and len(value) >= 6:
+            self._values[value] = placeholder
+
+    def hide(self, text: str, *, as_variables: bool = False) -> str:
+        for value in sorted(self._values, key=len, reverse=True):
+            if value in text:
+                shown = f"${{{self._values[value]}}}" if as_variables else _masked(value)
+                text = text.replace(value, shown)
+        return text
+
+
+def _masked(value: str) -> str:
+    return f"{value[:4]}…[masked]"
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its answer (or the transport error that replaced it)."""
+
+    method: str
+    url: str
+    request_headers: tuple[tuple[str, str], ...]
+    request_body: bytes | None
+    status: int  # 0 when there was no answer
+    headers: httpx.Headers
+    body: bytes
+    elapsed: float
+    identity: str | None = None
+    operation: str | None = None
+    error: str | None = None
+    truncated: bool = False
+    _secrets: Secrets | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        """The answer as JSON, or None when it is not JSON."""
+        if not self.body or ("json" not in self.content_type and self.body[:1] not in b"[{"):
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    def hide(self, text: str, *, as_variables: bool = False) -> str:
+        return self._secrets.hide(text, as_variables=as_variables) if self._secrets else text
+
+    def request_text(self, limit: int = _EXCERPT) -> str:
+        """The request as HTTP/1.1 text, secrets masked, body cut at ``limit`` characters."""
+        split = urlsplit(self.url)
+        target = split.path + (f"?{split.query}" if split.query else "")
+        lines = [f"{self.method} {target} HTTP/1.1", f"Host: {split.netloc}"]
+        lines += [f"{k}: {v}" for k, v in self.request_headers]
+        body = (self.request_body or b"").decode("utf-8", "replace")
+        text = "\n".join(lines) + ("\n\n" + _cut(body, limit) if body else "")
+        return self.hide(text)
+
+    def response_text(self, limit: int = _EXCERPT) -> str:
+        """The answer as HTTP/1.1 text, secrets masked, body cut at ``limit`` characters."""
+        if self.status == 0:
+            return f"(no answer: {self.error})"
+        lines = [f"HTTP/1.1 {self.status}"] + [f"{k}: {v}" for k, v in self.headers.items()]
+        return self.hide("\n".join(lines) + "\n\n" + _cut(self.text, limit))
+
+    def evidence(self, note: str | None = None) -> Evidence:
+        return Evidence(request=self.request_text(), response=self.response_text(), note=note)
+
+    def curl(self) -> str:
+        """A ``curl`` command that sends this request again; identity secrets as ``${VARS}``."""
+        parts = ["curl", "-i", "-X", self.method, self.url]
+        for name, value in self.request_headers:
+            if name.lower() in ("content-length", "host", "user-agent", "accept-encoding"):
+                continue
+            parts += ["-H", f"{name}: {value}"]
+        if self.request_body:
+            body = self.request_body.decode("utf-8", "replace")
+            if len(body) > 4000:
+                body = body[:4000]
+                parts += ["--data-binary", body + "…(cut)"]
+            else:
+                parts += ["--data-binary", body]
+        quoted = " ".join(_quote(p) for p in parts)
+        return self.hide(quoted, as_variables=True)
+
+    def log_line(self) -> dict[str, Any]:
+        """The NDJSON request-log record: secrets masked, bodies cut."""
+        return {
+            "time": round(time.time(), 3),
+            "identity": self.identity,
+            "operation": self.operation,
+            "method": self.method,
+            "url": self.hide(self.url),
+            "request_headers": {k: self.hide(v) for k, v in self.request_headers},
+            "request_body": self.hide(
+                _cut((self.request_body or b"").decode("utf-8", "replace"), 4000)
+            ),
+            "status": self.status,
+            "response_headers": {k: self.hide(v) for k, v in self.headers.items()},
+            "response_body": self.hide(_cut(self.text, 4000)),
+            "elapsed_ms": round(self.elapsed * 1000, 1),
+            "error": self.error,
+        }
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[:limit]}…({len(text) - limit} more characters)"
+
+
+def _quote(part: str) -> str:
+    # keep ${VAR} placeholders expandable by the shell: double quotes when a secret was swapped
+    return shlex.quote(part)
+
+
+class ScanClient:
+    """Sends requests for the checks: at most ``concurrency`` at once and ``budget`` in all."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        budget: int = 5000,
+        concurrency: int = 8,
+        timeout: float = 10.0,
+        rate: float | None = None,
+        log: TextIO | None = None,
+        secrets: Secrets | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.budget = budget
+        self.sent = 0
+        self.secrets = secrets or Secrets()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._gap = 1.0 / rate if rate else 0.0
+        self._next_start = 0.0
+        self._log = log
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,  # never route a scan through a proxy named in the environment
+            headers={"User-Agent": "apiward-scan"},
+            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+            transport=transport,
+        )
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.budget - self.sent)
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else self.base_url + path
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        cookies: Mapping[str, str] | None = None,
+        json_body: Any = _UNSET,
+        content: bytes | str | None = None,
+        identity: str | None = None,
+        operation: str | None = None,
+        timeout: float | None = None,
+    ) -> Exchange:
+        """Send one request. Raises :class:`BudgetExhausted` when the budget is spent."""
+        if self.sent >= self.budget:
+            raise BudgetExhausted(f"the request budget ({self.budget}) is spent")
+        self.sent += 1
+        url = self.url(path)
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(_flat(params), doseq=True)
+        send_headers = dict(headers or {})
+        if cookies:
+            send_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        body: bytes | None
+        if json_body is not _UNSET:
+            body = json.dumps(json_body).encode()
+            send_headers.setdefault("Content-Type", "application/json")
+        else:
+            body = content.encode() if isinstance(content, str) else content
+        async with self._slots:
+            await self._pace()
+            exchange = await self._exchange(method, url, send_headers, body, timeout)
+        exchange = _with(exchange, identity=identity, operation=operation, secrets=self.secrets)
+        if self._log is not None:
+            self._log.write(json.dumps(exchange.log_line()) + "\n")
+        return exchange
+
+    async def _pace(self) -> None:
+        if not self._gap:
+            return
+        now = time.monotonic()
+        start = max(now, self._next_start)
+        self._next_start = start + self._gap
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        timeout: float | None,
+    ) -> Exchange:
+        request = self._client.build_request(
+            method, url, headers=headers, content=body, timeout=timeout or httpx.USE_CLIENT_DEFAULT
+        )
+        sent_headers = tuple(
+            (k, v) for k, v in request.headers.items() if k.lower() not in ("accept-encoding",)
+        )
+        started = time.perf_counter()
+        try:
+            response = await self._client.send(request, stream=True)
+            try:
+                data, truncated = await _read(response)
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            return Exchange(
+                method, url, sent_headers, body, 0, httpx.Headers(), b"",
+                time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}",
+            )  # fmt: skip
+        return Exchange(
+            method, url, sent_headers, body, response.status_code, response.headers, data,
+            time.perf_counter() - started, truncated=truncated,
+        )  # fmt: skip
+
+
+async def _read(response: httpx.Response) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BODY:
+            return b"".join(chunks)[:MAX_BODY], True
+    return b"".join(chunks), False
+
+
+def _flat(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        for v in values:
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            elif isinstance(v, dict):
+                v = json.dumps(v)
+            out.append((key, str(v)))
+    return out
+
+
+def _with(exchange: Exchange, **changes: Any) -> Exchange:
+    secrets = changes.pop("secrets")
+    fields = {name: getattr(exchange, name) for name in Exchange.__dataclass_fields__}
+    fields.update(changes)
+    fields["_secrets"] = secrets
+    return Exchange(**fields)
