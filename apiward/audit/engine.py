@@ -135,6 +135,30 @@ def _findings(rule: Rule, hits: Iterable[Hit], doc: Document) -> list[Finding]:
                 remediation=rule.remediation,
             )
         )
+    return _fold_repeats(out)
+
+
+def _fold_repeats(findings: list[Finding]) -> list[Finding]:
+    """One finding for a problem written out again in many operations.
+
+    Inline definitions repeated per operation (the same query parameter, the same
+    server in every operation of a converted Swagger 2.0 document) give the same
+    message at many places under ``/paths``; they are one root cause to a reader.
+    The first place stays the location; the operations of all are its usages.
+    """
+    first: dict[str, Finding] = {}
+    out: list[Finding] = []
+    for f in findings:
+        if f.location is None or not f.location.pointer.startswith("/paths/"):
+            out.append(f)
+            continue
+        kept = first.get(f.message)
+        if kept is None:
+            first[f.message] = f
+            out.append(f)
+            continue
+        known = {u.key for u in kept.usages}
+        kept.usages.extend(u for u in f.usages if u.key not in known)
     return out
 
 

@@ -89,8 +89,9 @@ class Labels:
     Names are memoized per node, so naming every node of a tree costs O(nodes).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, doc: Document | None = None) -> None:
         self._cache: dict[int, str] = {}
+        self._doc = doc
 
     def __call__(self, node: SchemaNode) -> str:
         return self._path(node).lstrip(".") or "(schema)"
@@ -112,9 +113,15 @@ class Labels:
             chain.append(cur)
             cur = cur.parent
         for item in reversed(chain):
-            text = _root_name(item) if item.parent is None else text + _step(item)
+            text = self._root_name(item) if item.parent is None else text + _step(item)
             self._cache[id(item)] = text
         return text
+
+    def _root_name(self, node: SchemaNode) -> str:
+        owner = node.owner.pointer
+        if owner.startswith("/components/") or (owner and node.location == node.owner):
+            return jp.split(owner)[-1]
+        return _parameter_name(self._doc, node) if self._doc is not None else ""
 
 
 def _step(node: SchemaNode) -> str:
@@ -131,11 +138,21 @@ def _step(node: SchemaNode) -> str:
     return ""
 
 
-def _root_name(node: SchemaNode) -> str:
-    owner = node.owner.pointer
-    if owner.startswith("/components/") or (owner and node.location == node.owner):
-        return jp.split(owner)[-1]
-    return ""
+_PARAMETER_SCHEMA = re.compile(r"/parameters/\d+/schema$")
+
+
+def _parameter_name(doc: Document, node: SchemaNode) -> str:
+    """``query parameter pretty`` for the inline schema of a parameter, else ``""``."""
+    ptr = node.location.pointer
+    if not _PARAMETER_SCHEMA.search(ptr):
+        return ""
+    try:
+        param = doc.node(Location(node.location.file, ptr[: -len("/schema")]))
+    except ApiwardError:
+        return ""
+    if not isinstance(param, dict) or not isinstance(param.get("name"), str):
+        return ""
+    return f"{param.get('in', '')} parameter {param['name']}".strip()
 
 
 def is_input(index: SchemaIndex, node: SchemaNode) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from apiward.audit import RULES, AuditConfig, AuditResult, audit
 from apiward.audit.engine import LOCATED_USAGES
 from apiward.audit.rule import Hit
-from apiward.core import Document, Location, OperationRef, Severity
+from apiward.core import Document, Location, OperationRef, Severity, from_dict
 from apiward.errors import RefError, UsageError
 from tests.audit.conftest import spec
 from tests.audit.engine_helpers import make_rule, registered
@@ -210,3 +210,21 @@ def test_the_score_is_part_of_the_result() -> None:
     assert audit(clean, only("operation-without-security")).score.total == 100
     dirty = spec({"/a": {"get": {"responses": OK}}})
     assert audit(dirty, only("operation-without-security")).score.total < 100
+
+
+def test_a_parameter_repeated_inline_in_many_operations_is_one_finding() -> None:
+    param = {"name": "pretty", "in": "query", "schema": {"type": "string"}}
+    other = {"name": "dryRun", "in": "query", "schema": {"type": "string"}}
+    ok = {"200": {"description": "ok"}}
+    paths = {f"/r{i}": {"get": {"parameters": [param, other], "responses": ok}} for i in range(4)}
+    doc = from_dict({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths})
+    result = audit(doc, only("string-without-max-length"))
+    by_message = {f.message: f for f in result.findings}
+    assert set(by_message) == {
+        "1 string without maxLength: query parameter pretty",
+        "1 string without maxLength: query parameter dryRun",
+    }
+    pretty = by_message["1 string without maxLength: query parameter pretty"]
+    assert pretty.location is not None
+    assert pretty.location.pointer == "/paths/~1r0/get/parameters/0/schema"
+    assert sorted(u.key for u in pretty.usages) == [f"GET /r{i}" for i in range(4)]

@@ -32,7 +32,7 @@ def additional_properties_unbounded(doc: Document) -> Iterator[Hit]:
     and owasp:api3:2023-constrained-unevaluatedProperties (3.1).
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = (
         (node, names(node)) for node in index if _unbounded_map(node) and is_input(index, node)
     )

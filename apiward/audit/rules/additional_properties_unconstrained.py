@@ -34,7 +34,7 @@ def additional_properties_unconstrained(doc: Document) -> Iterator[Hit]:
     owasp:api3:2023-no-unevaluatedProperties (3.1).
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = []
     for node in index:
         keyword = _open_keyword(node)

@@ -30,7 +30,7 @@ def array_without_max_items(doc: Document) -> Iterator[Hit]:
     Equivalent: Spectral owasp:api4:2023-array-limit.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = (
         (node, names(node))
         for node in index

@@ -58,7 +58,7 @@ def error_response_exposes_internals(doc: Document) -> Iterator[Hit]:
             children.setdefault(id(node.parent), []).append(node)
     queue = deque(by_loc[loc] for loc in starts if loc in by_loc)
     seen = {id(node) for node in queue}
-    names = Labels()
+    names = Labels(doc)
     found: list[tuple[SchemaNode, str]] = []
     while queue:
         node = queue.popleft()

@@ -38,7 +38,7 @@ def integer_without_format(doc: Document) -> Iterator[Hit]:
     Equivalent: Spectral owasp:api4:2023-integer-format.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = (
         (node, names(node))
         for node in index

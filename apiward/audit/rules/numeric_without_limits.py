@@ -41,7 +41,7 @@ def numeric_without_limits(doc: Document) -> Iterator[Hit]:
     owasp:api4:2023-integer-limit-legacy (3.0).
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = []
     for node in index:
         types = node.types

@@ -47,7 +47,7 @@ def privileged_property_writable(doc: Document) -> Iterator[Hit]:
     One finding per root schema names the properties concerned.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = []
     for node in index:
         props = node.data.get("properties")

@@ -140,7 +140,7 @@ def sensitive_data_in_response(doc: Document) -> Iterator[Hit]:
     the properties concerned.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     by_key = {op.key: op for op in doc.operations}
     issuer_roots: dict[Location, bool] = {}
 

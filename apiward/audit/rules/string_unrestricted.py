@@ -30,7 +30,7 @@ def string_unrestricted(doc: Document) -> Iterator[Hit]:
     Equivalent: Spectral owasp:api4:2023-string-restricted.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = (
         (node, names(node))
         for node in index

@@ -48,7 +48,7 @@ def string_without_max_length(doc: Document) -> Iterator[Hit]:
     Equivalent: Spectral owasp:api4:2023-string-limit.
     """
     index = doc.schema_index
-    names = Labels()
+    names = Labels(doc)
     found = (
         (node, names(node))
         for node in index
