@@ -138,7 +138,7 @@ def test_the_schema_accepts_what_the_loader_accepts_and_rejects_unknown_keys() -
     assert not validator.is_valid({"scna": {}})
     validator.validate(
         yaml.safe_load(
-            "scan: {target: \"http://127.0.0.1:8000\", identities: {alice: {role: user, "
+            'scan: {target: "http://127.0.0.1:8000", identities: {alice: {role: user, '
             "login: {operation: POST /auth/login, body: {username: alice}}}}}"
         )
     )

@@ -9,14 +9,14 @@ import sys
 import click
 
 from apiward.audit import RULES, AuditConfig, audit
-from apiward.core.baseline import Baseline
-from apiward.core.baseline import write_baseline as save_baseline
 from apiward.audit.gate import AuditRun, Gate, SpecFailure
 from apiward.audit.result import AuditResult
 from apiward.cli import cli
 from apiward.cli.rules_list import list_rules
 from apiward.config import AuditSection, find_config, load_config
 from apiward.core import Limits, Severity, load
+from apiward.core.baseline import Baseline
+from apiward.core.baseline import write_baseline as save_baseline
 from apiward.errors import InputError, UsageError
 from apiward.report import FORMATS, ReportOptions, render
 from apiward.report.common import display_path

@@ -2,7 +2,8 @@
 
 Starts the deliberately vulnerable demo bank on 127.0.0.1, audits its OpenAPI
 document (fetched from the running server, as a user would point apiward at a
-live API), and compares what the audit found with the demo's ground truth.
+live API), scans the running API as its users, and compares what each found
+with the demo's ground truth.
 """
 
 from __future__ import annotations
@@ -16,9 +17,20 @@ from rich.table import Table
 from apiward.audit import AuditResult, audit
 from apiward.audit.gate import AuditRun, Gate
 from apiward.cli import cli
-from apiward.core import Finding, load
-from apiward.demo import Entry, load_manifest, run, serve
+from apiward.config import load_config
+from apiward.core import Finding, Severity, load
+from apiward.demo import (
+    Entry,
+    Manifest,
+    demo_file,
+    load_manifest,
+    match_runtime_entries,
+    run,
+    serve,
+)
 from apiward.report import ReportOptions, render
+from apiward.report.scan import render_scan
+from apiward.scan import ScanOptions, ScanResult, scan
 
 __all__ = ["SpecMatch", "demo_command", "match_spec_entries"]
 
@@ -58,17 +70,25 @@ def _covers(finding: Finding, entry: Entry) -> bool:
 
 
 @cli.command("demo")
-@click.option("--serve", "serve_only", is_flag=True,
-              help="Only run the demo API in the foreground (Ctrl-C to stop).")
+@click.option(
+    "--serve",
+    "serve_only",
+    is_flag=True,
+    help="Only run the demo API in the foreground (Ctrl-C to stop).",
+)
 @click.option("--secure", is_flag=True, help="Run the fixed twin: every planted flaw removed.")
-@click.option("--port", type=int, default=None,
-              help="Port for --serve (default 8000); the walkthrough takes a free one.")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port for --serve (default 8000); the walkthrough takes a free one.",
+)
 def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
-    """Run the built-in vulnerable bank API and audit it.
+    """Run the built-in vulnerable bank API, audit its spec and scan it.
 
     \b
     Examples:
-      apiward demo                  start the API, audit its spec, compare with the ground truth
+      apiward demo                  start the API, audit and scan it, compare with the ground truth
       apiward demo --serve          keep the vulnerable API running on http://127.0.0.1:8000
       apiward demo --serve --secure run the fixed twin instead
     """
@@ -89,15 +109,38 @@ def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
         )
         spec_url = f"{url}/openapi.yaml"
         console.print(f"[bold]1. apiward audit {spec_url}[/]\n")
-        result = audit(load(spec_url))
+        doc = load(spec_url)
+        result = audit(doc)
+        _show_audit(console, manifest, result)
+        config = demo_file("scan.yaml")
+        console.print(f"\n[bold]3. apiward scan {spec_url} --target {url} --config {config}[/]\n")
+        with console.status("scanning as alice, bob, admin, partner and anonymous ..."):
+            options = ScanOptions.from_section(load_config(config).scan, url)
+            scanned = scan(doc, options)
+    _show_scan(console, manifest, scanned)
+    console.print(
+        "\n[bold]Next[/]\n"
+        "  apiward audit your-openapi.yaml          audit your own API document\n"
+        "  apiward scan your-openapi.yaml -t URL    scan your running API (identities: "
+        "docs/scan.md)\n"
+        "  apiward audit SPEC --format sarif -o x   for GitHub code scanning (also json, junit, "
+        "markdown)\n"
+        "  apiward scan SPEC -t URL -f html -o r.html  a report to read and share\n"
+        "  apiward demo --serve                     keep the vulnerable API running to explore it\n"
+        "  apiward demo --secure                    the fixed twin: the scan finds nothing"
+    )
+
+
+def _show_audit(console: Console, manifest: Manifest, result: AuditResult) -> None:
     run_ = AuditRun([result], Gate())  # the default CI bar, to show what a pipeline would do
     options = ReportOptions(limit=1, color=console.is_terminal, width=console.width)
     console.out(render("text", run_, options), highlight=False)
-
     matches = match_spec_entries(manifest.spec, result)
     found = sum(m.finding is not None for m in matches)
-    console.print(f"\n[bold]2. Against the ground truth[/] (apiward/demo/manifest.yaml): "
-                  f"the audit found [bold]{found} of {len(matches)}[/] planted spec flaws")
+    console.print(
+        f"\n[bold]2. Against the ground truth[/] (apiward/demo/manifest.yaml): "
+        f"the audit found [bold]{found} of {len(matches)}[/] planted spec flaws"
+    )
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     table.add_column("")
     table.add_column("planted flaw")
@@ -106,22 +149,38 @@ def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
         mark = "[green]✓[/]" if m.finding else "[red]✗[/]"
         table.add_row(mark, m.entry.title, m.finding.rule_id if m.finding else "not found")
     console.print(table)
+
+
+def _show_scan(console: Console, manifest: Manifest, result: ScanResult) -> None:
+    options = ReportOptions(limit=1, color=console.is_terminal, width=console.width)
+    console.out(render_scan("text", result, options, fail_on=Severity.HIGH), highlight=False)
+    matches = match_runtime_entries(manifest.runtime, result.findings)
+    found = sum(m.finding is not None for m in matches)
     console.print(
-        "\n[bold]Next[/]\n"
-        "  apiward audit your-openapi.yaml          audit your own API document\n"
-        "  apiward audit SPEC --format sarif -o x   for GitHub code scanning (also json, junit, "
-        "markdown)\n"
-        "  apiward audit rules                      every rule, its OWASP category and CWE\n"
-        "  apiward demo --serve                     keep the vulnerable API running to explore it\n"
-        "  The runtime flaws above are what `apiward scan` (coming next) finds and "
-        "`apiward gateway` blocks."
+        f"\n[bold]4. Against the ground truth[/]: the scan found [bold]{found} of "
+        f"{len(matches)}[/] planted live vulnerabilities ({result.requests} requests, "
+        f"{result.duration:.1f}s)"
     )
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    table.add_column("")
+    table.add_column("owasp")
+    table.add_column("planted vulnerability")
+    table.add_column("found by")
+    for m in matches:
+        mark = "[green]✓[/]" if m.finding else "[red]✗[/]"
+        table.add_row(
+            mark, m.entry.category, m.entry.title, m.finding.rule_id if m.finding else "not found"
+        )
+    console.print(table)
 
 
-def _print_credentials(console: Console, rows: list[tuple[str, str, str]], port: int,
-                       secure: bool) -> None:
+def _print_credentials(
+    console: Console, rows: list[tuple[str, str, str]], port: int, secure: bool
+) -> None:
     mode = "secure" if secure else "vulnerable"
-    console.print(f"[bold]apiward demo[/] ({mode} mode) on http://127.0.0.1:{port}  "
-                  f"spec: http://127.0.0.1:{port}/openapi.yaml")
+    console.print(
+        f"[bold]apiward demo[/] ({mode} mode) on http://127.0.0.1:{port}  "
+        f"spec: http://127.0.0.1:{port}/openapi.yaml"
+    )
     for user, password, role in rows:
         console.print(f"  {user:<8} {password:<18} {role}")

@@ -10,14 +10,17 @@ from apiward.demo.app import create_app
 from apiward.demo.manifest import Entry, Manifest, demo_file, load_manifest
 from apiward.demo.server import run, serve, serve_app
 from apiward.demo.settings import Settings
+from apiward.demo.truth import RuntimeMatch, match_runtime_entries
 
 __all__ = [
     "Entry",
     "Manifest",
+    "RuntimeMatch",
     "Settings",
     "create_app",
     "demo_file",
     "load_manifest",
+    "match_runtime_entries",
     "run",
     "serve",
     "serve_app",

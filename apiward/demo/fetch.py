@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,6 +15,28 @@ MAX_FETCH_BYTES = 1024 * 1024
 TIMEOUT = 3.0
 
 
+def on_this_machine(url: str) -> bool:
+    """Whether ``url`` names a loopback host literally (checked before any DNS lookup).
+
+    Even the vulnerable demo fetches only from this machine: fuzzers and scanners
+    hand it arbitrary URLs, and its SSRF must never send traffic anywhere else.
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if not on_this_machine(newurl):
+            raise urllib.error.URLError("the demo only fetches from this machine (127.0.0.1)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _opener() -> urllib.request.OpenerDirector:
     # built by hand so that file://, ftp:// and environment proxies are not in it
     opener = urllib.request.OpenerDirector()
@@ -21,7 +44,7 @@ def _opener() -> urllib.request.OpenerDirector:
         urllib.request.ProxyHandler({}),
         urllib.request.HTTPHandler(),
         urllib.request.HTTPSHandler(),
-        urllib.request.HTTPRedirectHandler(),
+        _LoopbackRedirects(),
         urllib.request.HTTPErrorProcessor(),
         urllib.request.HTTPDefaultErrorHandler(),
     ):
@@ -30,6 +53,8 @@ def _opener() -> urllib.request.OpenerDirector:
 
 
 def _get(url: str) -> tuple[bytes, str]:
+    if not on_this_machine(url):
+        raise urllib.error.URLError("the demo only fetches from this machine (127.0.0.1)")
     with _opener().open(url, timeout=TIMEOUT) as resp:
         body: bytes = resp.read(MAX_FETCH_BYTES + 1)
         content_type: str = resp.headers.get("content-type", "application/octet-stream")

@@ -62,6 +62,7 @@ class Entry:
     proof: Proof
     also: tuple[str, ...] = ()  # further operations the same flaw affects
     rules: tuple[str, ...] = ()  # spec entries: the audit rule ids expected to report it
+    checks: tuple[str, ...] = ()  # runtime entries: the scan check ids expected to find it
 
     @property
     def owasp(self) -> Owasp | None:
@@ -189,6 +190,7 @@ def _entry(raw: dict[str, Any], uri: str, pointer: str) -> Entry:
             cwe=int(raw["cwe"]),
             also=tuple(raw.get("also", ())),
             rules=tuple(str(r) for r in raw.get("rules", ())),
+            checks=tuple(str(c) for c in raw.get("checks", ())),
             proof=Proof(
                 description=str(proof["description"]).strip(),
                 request=None if request is None else _request(request),

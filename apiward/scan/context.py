@@ -36,6 +36,7 @@ _ADMIN_WORDS = re.compile(
 _RESET_WORDS = re.compile(
     r"(reset|purge|wipe|truncate|flush|drop|destroy|nuke|factory|seed|clear)", re.I
 )
+_PASSWORD_WORDS = re.compile(r"(password|passwd|pwd|pass|credential|pin)", re.I)
 _AUTH_WORDS = re.compile(
     r"(login|log-in|signin|sign-in|logout|signout|token|oauth|password|passwd|register|signup|sign-up|session|auth)",
     re.I,
@@ -105,9 +106,13 @@ class ScanContext:
 
     def sensitivity(self, op: Operation) -> Sensitivity:
         text = f"{op.path} {op.operation_id or ''}"
+        words = _last_words(op)
         return Sensitivity(
             admin=self.is_admin_operation(op),
-            resets_state=op.method != "GET" and bool(_RESET_WORDS.search(_last_words(op))),
+            # a password reset is an auth flow, not a reset of the API's state
+            resets_state=op.method != "GET"
+            and bool(_RESET_WORDS.search(words))
+            and not _PASSWORD_WORDS.search(f"{op.path} {words}"),
             auth_flow=bool(_AUTH_WORDS.search(text)),
         )
 
@@ -224,7 +229,8 @@ class ScanContext:
         if param is not None and param.schema is not None:
             schema = inline(self.doc, param.schema)
             if "example" in schema or "examples" in schema or "enum" in schema:
-                return self.values.value(schema, name)
+                # the spec's example names a real object; a name hint would invent one
+                return self.values.value(schema)
         return None
 
     def victims(self, op: Operation, name: str, attacker: Identity) -> list[tuple[Resource, Any]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import secrets
 import time
 import traceback
 from collections.abc import Callable
@@ -77,9 +78,10 @@ async def run_scan(
         checks=checks,
         findings=[],
         resumed=len(carried),
+        started=time.time(),
     )
     found: dict[str, Finding] = {f.fingerprint: f for f in carried}
-    secrets = Secrets()
+    hidden = Secrets()
     with contextlib.ExitStack() as stack:
         log: IO[str] | None = None
         if options.request_log:
@@ -92,7 +94,7 @@ async def run_scan(
         canary = stack.enter_context(Canary()) if options.canary else None
         client = ScanClient(
             options.target, budget=options.budget, concurrency=options.concurrency,
-            timeout=options.timeout, rate=options.rate, log=log, secrets=secrets,
+            timeout=options.timeout, rate=options.rate, log=log, secrets=hidden,
         )  # fmt: skip
         if state is not None:
             state.open(append=options.resume, spec=spec, target=options.target)
@@ -110,10 +112,13 @@ async def run_scan(
         ctx = ScanContext(
             doc=doc, options=options, client=client,
             identities=identities_from_config(options.identities), pool=ResourcePool(),
-            values=ValueGenerator(doc), canary=canary, report_issue=report,
+            # a fresh seed per scan: names made up for sign-ups must not collide with the last run's
+            values=ValueGenerator(doc, seed=secrets.randbits(32)), canary=canary,
+            report_issue=report,
         )  # fmt: skip
         result.identities = [i.name for i in ctx.identities]
         try:
+            await _reachable(client)
             notify("login", ", ".join(result.identities))
             result.warnings += await log_in(ctx)
             notify("crawl", "")
@@ -131,6 +136,13 @@ async def run_scan(
     result.baselined = [f for f in ordered if f.fingerprint in accepted]
     notify("done", "")
     return result
+
+
+async def _reachable(client: ScanClient) -> None:
+    """Fail fast, with the reason, when nothing answers at the target."""
+    probe = await client.send("GET", "/")
+    if probe.status == 0:
+        raise InputError(f"cannot reach the target {client.base_url}: {probe.error}")
 
 
 async def _run_checks(

@@ -17,13 +17,14 @@ import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import IO, Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
 from apiward.core import Evidence
 from apiward.errors import ApiwardError
+from apiward.scan.detect import mask
 
 __all__ = ["MAX_BODY", "BudgetExhausted", "Exchange", "ScanClient", "Secrets"]
 
@@ -51,13 +52,9 @@ class Secrets:
     def hide(self, text: str, *, as_variables: bool = False) -> str:
         for value in sorted(self._values, key=len, reverse=True):
             if value in text:
-                shown = f"${{{self._values[value]}}}" if as_variables else _masked(value)
-                text = text.replace(value, shown)
+                name = self._values[value]
+                text = text.replace(value, f"${{{name}}}" if as_variables else f"[{name}]")
         return text
-
-
-def _masked(value: str) -> str:
-    return f"{value[:4]}…[masked]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +89,8 @@ class Exchange:
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+        value: str = self.headers.get("content-type", "")
+        return value.split(";")[0].strip().lower()
 
     def json(self) -> Any:
         """The answer as JSON, or None when it is not JSON."""
@@ -104,14 +102,18 @@ class Exchange:
             return None
 
     def hide(self, text: str, *, as_variables: bool = False) -> str:
-        return self._secrets.hide(text, as_variables=as_variables) if self._secrets else text
+        """``text`` without the scan's secrets; outside a ``curl`` also without any value
+        that looks secret (a token in a login answer, a key in a debug page)."""
+        if self._secrets is not None:
+            text = self._secrets.hide(text, as_variables=as_variables)
+        return text if as_variables else mask(text)
 
     def request_text(self, limit: int = _EXCERPT) -> str:
         """The request as HTTP/1.1 text, secrets masked, body cut at ``limit`` characters."""
         split = urlsplit(self.url)
         target = split.path + (f"?{split.query}" if split.query else "")
         lines = [f"{self.method} {target} HTTP/1.1", f"Host: {split.netloc}"]
-        lines += [f"{k}: {v}" for k, v in self.request_headers]
+        lines += [f"{k}: {v}" for k, v in self.request_headers if k.lower() != "host"]
         body = (self.request_body or b"").decode("utf-8", "replace")
         text = "\n".join(lines) + ("\n\n" + _cut(body, limit) if body else "")
         return self.hide(text)
@@ -183,7 +185,7 @@ class ScanClient:
         concurrency: int = 8,
         timeout: float = 10.0,
         rate: float | None = None,
-        log: TextIO | None = None,
+        log: IO[str] | None = None,
         secrets: Secrets | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

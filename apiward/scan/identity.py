@@ -68,6 +68,8 @@ class Identity:
             found[self.token] = f"{base}_TOKEN"
         for place in (self.headers, self.cookies, self.query):
             for key, value in place.items():
+                if self.token and self.token in value:
+                    continue  # "Bearer <token>": the token's own name shows in its place
                 found.setdefault(value, f"{base}_{re.sub(r'[^A-Z0-9]', '_', key.upper())}")
         if self.login_flow is not None:
             for key, value in (self.login_flow.body or self.login_flow.form or {}).items():
@@ -87,6 +89,8 @@ class Identity:
         flow = self.login_flow
         assert flow is not None
         method = flow.operation.split(None, 1)[0]
+        for value, placeholder in self.secret_values.items():
+            secrets.add(value, placeholder)  # the password, before it is sent and logged
         kwargs: dict[str, Any] = {}
         if flow.form is not None:
             kwargs["content"] = "&".join(f"{k}={v}" for k, v in flow.form.items())

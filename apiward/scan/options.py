@@ -54,7 +54,7 @@ class ScanOptions:
         )
         fields = {name: getattr(base, name) for name in cls.__dataclass_fields__}
         fields.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**fields)  # type: ignore[arg-type]
+        return cls(**fields)
 
     def selected_checks(self) -> list[Check]:
         """The checks to run, in registry order. Raises UsageError for an unknown id."""

@@ -38,6 +38,7 @@ class ScanResult:
     duration: float = 0.0
     budget_exhausted: bool = False
     resumed: int = 0  # findings carried over from an interrupted run
+    started: float = 0.0  # when the scan began (seconds since the epoch)
 
     @property
     def counts(self) -> dict[Severity, int]:

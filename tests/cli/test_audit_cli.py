@@ -15,37 +15,12 @@ from typing import Any
 import pytest
 
 from apiward.audit.rule import Hit
-from apiward.cli import main
 from apiward.core import Document
 from tests.audit.engine_helpers import make_rule, registered
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 OK = {"200": {"description": "ok"}}
 SAFE = {"security": [], "responses": OK}
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code, self.out, self.err = code, out, err
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Any:
-    """Run ``apiward ARGS`` in-process through ``main()`` (as the console script does)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
-
-    def run(*args: str) -> Result:
-        monkeypatch.setattr(sys, "argv", ["apiward", *args])
-        code = 0
-        try:
-            main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capfd.readouterr()
-        return Result(code, out, err)
-
-    return run
 
 
 def write(path: Path, paths: dict[str, Any], **top: Any) -> str:

@@ -33,6 +33,8 @@ def operation_without_security(doc: Document) -> Iterator[Hit]:
         doc,
         found,
         len(doc.operations),
-        lambda share: f"{share} operations declare no security requirement, "
-        "and the document sets no default `security`",
+        lambda share: (
+            f"{share} operations declare no security requirement, "
+            "and the document sets no default `security`"
+        ),
     )

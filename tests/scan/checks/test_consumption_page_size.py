@@ -1,0 +1,74 @@
+"""page-size-unbounded: the demo bank's transfer listing, and apps that cap or do not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apiward.core import Document, from_dict
+from apiward.demo import serve_app
+from apiward.scan import ScanOptions, scan
+from tests.scan.conftest import scan_demo
+
+CHECK = "page-size-unbounded"
+
+
+def test_fires_on_the_vulnerable_demo(demo_doc: Document, vulnerable: str) -> None:
+    (finding,) = scan_demo(demo_doc, vulnerable, CHECK).findings
+    assert finding.usages[0].key == "GET /transfers" and finding.key == "limit"
+    assert "field limit" in finding.message and finding.confidence == "firm"
+
+
+def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
+    assert scan_demo(demo_doc, secure, CHECK).findings == []
+
+
+# ---------------------------------------------------------------- many items, no echo
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/products": {"get": {
+            "parameters": [{"name": "per_page", "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 50}}],
+            "responses": {"200": {"description": "ok"}},
+        }},
+    },
+}  # fmt: skip
+PRODUCTS = [{"id": i, "name": f"p{i}"} for i in range(1, 301)]
+
+
+def _app(kind: str) -> Starlette:
+    """``unbounded``: serves what is asked; ``clamps``: at most 50, silently."""
+
+    async def products(request: Request) -> Response:
+        size = int(request.query_params.get("per_page", "20"))
+        if kind == "clamps":
+            size = min(size, 50)
+        return JSONResponse({"data": PRODUCTS[:size]})
+
+    return Starlette(routes=[Route("/products", products)])
+
+
+@pytest.fixture(params=["unbounded", "clamps"])
+def shop(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    with serve_app(_app(request.param)) as url:
+        yield request.param, url
+
+
+def test_more_items_than_the_declared_maximum(shop: tuple[str, str]) -> None:
+    kind, url = shop
+    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
+    assert not result.errors
+    if kind == "clamps":
+        assert result.findings == []
+        return
+    (finding,) = result.findings
+    assert "300 items, more than the declared maximum 50" in finding.message
+    assert finding.confidence == "certain"

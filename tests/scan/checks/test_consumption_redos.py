@@ -1,0 +1,71 @@
+"""redos: a small app whose search parameter is matched by an evil regex, and its fix."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apiward.core import Document, from_dict
+from apiward.demo import serve_app
+from apiward.scan import ScanOptions, scan
+from tests.scan.conftest import scan_demo
+
+CHECK = "redos"
+EVIL = re.compile(r"^(\d+)+$")  # catastrophic on digits then a letter
+LINEAR = re.compile(r"^\d+$")
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/words": {
+            "get": {
+                "parameters": [
+                    {"name": "search", "in": "query", "required": True,
+                     "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    },
+}  # fmt: skip
+
+
+def _app(fixed: bool) -> Starlette:
+    def words(request: Request) -> Response:  # sync: Starlette runs it in a thread
+        text = request.query_params.get("search", "")
+        matched = (LINEAR if fixed else EVIL).match(text[:64]) is not None
+        return JSONResponse({"items": [text[:10]] if matched else []})
+
+    return Starlette(routes=[Route("/words", words)])
+
+
+@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
+def words_app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
+    with serve_app(_app(request.param)) as url:
+        yield request.param, url
+
+
+def test_fires_on_an_evil_regex_only(words_app: tuple[bool, str]) -> None:
+    fixed, url = words_app
+    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
+    assert not result.errors
+    if fixed:
+        assert result.findings == []
+        return
+    (finding,) = result.findings
+    assert finding.usages[0].key == "GET /words" and finding.key == "search"
+    assert len(finding.evidence) == 3
+
+
+def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
+    # (the vulnerable demo has no ReDoS either: its patterns are linear)
+    assert scan_demo(demo_doc, secure, CHECK).findings == []

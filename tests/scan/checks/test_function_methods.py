@@ -1,0 +1,114 @@
+"""method-not-allowed-bypass (DELETE) on the demo bank; undocumented-method on small apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from apiward.config import IdentitySection
+from apiward.core import Document, from_dict
+from apiward.demo import serve_app
+from apiward.scan import ScanOptions, ScanResult, scan
+from tests.scan.conftest import rule_ids, scan_demo
+
+DELETE = "method-not-allowed-bypass"
+OTHER = "undocumented-method"
+
+
+def _accounts(url: str, user: str, password: str) -> list[int]:
+    token = httpx.post(f"{url}/auth/login", json={"username": user, "password": password}).json()[
+        "access_token"
+    ]
+    answer = httpx.get(f"{url}/accounts", headers={"Authorization": f"Bearer {token}"})
+    return [a["id"] for a in answer.json()]
+
+
+def test_delete_fires_on_the_vulnerable_demo_on_the_callers_own_object(
+    demo_doc: Document, vulnerable: str
+) -> None:
+    bob = _accounts(vulnerable, "bob", "Bob-Passw0rd!!")
+    result = scan_demo(demo_doc, vulnerable, DELETE)
+    [finding] = result.findings
+    assert finding.rule_id == DELETE and "/accounts/" in finding.message
+    assert finding.confidence == "certain"
+    # one object of the caller's own is gone; nobody else's was touched
+    left = _accounts(vulnerable, "alice", "Alice-Passw0rd!")
+    assert len(left) == 1 and _accounts(vulnerable, "bob", "Bob-Passw0rd!!") == bob
+
+
+def test_delete_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
+    assert rule_ids(scan_demo(demo_doc, secure, DELETE, OTHER)) == set()
+
+
+def test_safe_mode_skips_the_delete(demo_doc: Document, vulnerable: str) -> None:
+    result = scan_demo(demo_doc, vulnerable, DELETE, OTHER, safe=True)
+    assert DELETE not in {c.id for c in result.checks} and result.findings == []
+
+
+# ---------------------------------------------------------------- small apps
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    "security": [{"key": []}],
+    "paths": {
+        "/items": {"get": {"responses": {"200": {"description": "ok"}}}},
+        "/items/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True,
+                            "schema": {"type": "integer"}}],
+            "get": {"responses": {"200": {"description": "ok"}}},
+        },
+    },
+}  # fmt: skip
+ITEMS = [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}]
+
+
+def _app(kind: str) -> Starlette:
+    async def listing(request: Request) -> Response:
+        return JSONResponse(ITEMS)
+
+    async def item(request: Request) -> Response:
+        return JSONResponse(ITEMS[0])
+
+    async def anything(request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    methods = ["GET", "PATCH"] if kind == "vulnerable" else ["GET"]
+    routes: list[BaseRoute] = [
+        Route("/items", listing),
+        Route("/items/{id}", item, methods=methods),
+    ]
+    if kind == "catch-all":
+        routes.append(Route("/{rest:path}", anything, methods=["GET", "PATCH", "PUT", "POST"]))
+    return Starlette(routes=routes)
+
+
+@pytest.fixture(params=["vulnerable", "fixed", "catch-all"])
+def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    with serve_app(_app(request.param)) as url:
+        yield request.param, url
+
+
+def _scan(url: str) -> ScanResult:
+    identities = {"carol": IdentitySection(headers={"X-Key": "k"})}
+    result = scan(from_dict(SPEC), ScanOptions(target=url, identities=identities, select=(OTHER,)))
+    assert not result.errors
+    return result
+
+
+def test_undocumented_patch(app: tuple[str, str]) -> None:
+    kind, url = app
+    findings = _scan(url).findings
+    if kind == "vulnerable":
+        [finding] = findings
+        assert finding.key == "/items/{id}" and "PATCH" in finding.message
+    else:
+        assert findings == []

@@ -1,0 +1,72 @@
+"""stack-trace-exposed against the demo bank and a small app that fails on huge numbers."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from apiward.core import Document, from_dict
+from apiward.demo import serve_app
+from apiward.scan import ScanOptions, scan
+from tests.scan.conftest import scan_demo
+
+CHECK = "stack-trace-exposed"
+
+
+def test_fires_on_the_vulnerable_demo(demo_doc: Document, vulnerable: str) -> None:
+    [finding] = scan_demo(demo_doc, vulnerable, CHECK).findings
+    assert finding.rule_id == CHECK and finding.confidence == "certain"
+    assert "Traceback" in (finding.evidence[0].response or "")
+
+
+def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
+    assert scan_demo(demo_doc, secure, CHECK).findings == []
+
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/items": {
+            "get": {
+                "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    },
+}
+
+
+def _app(fixed: bool) -> Starlette:
+    async def items(request: Request) -> Response:
+        try:
+            limit = int(request.query_params.get("limit", "10"))
+            if limit > 2**63:
+                raise OverflowError("Python int too large to convert to C long")
+        except (ValueError, OverflowError):
+            if fixed:
+                return JSONResponse({"error": "limit must be a small integer"}, status_code=400)
+            return JSONResponse({"trace": traceback.format_exc()}, status_code=500)
+        return JSONResponse({"items": [], "limit": limit})
+
+    return Starlette(routes=[Route("/items", items)])
+
+
+@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
+def app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
+    with serve_app(_app(request.param)) as url:
+        yield request.param, url
+
+
+def test_a_query_parameter_past_any_integer(app: tuple[bool, str]) -> None:
+    fixed, url = app
+    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
+    assert not result.errors
+    assert [f.rule_id for f in result.findings] == ([] if fixed else [CHECK])
