@@ -117,17 +117,15 @@ def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
         with console.status("scanning as alice, bob, admin, partner and anonymous ..."):
             options = ScanOptions.from_section(load_config(config).scan, url)
             scanned = scan(doc, options)
-    _show_scan(console, manifest, scanned)
+    _show_scan(console, manifest, scanned, secure)
     console.print(
         "\n[bold]Next[/]\n"
-        "  apiward audit your-openapi.yaml          audit your own API document\n"
-        "  apiward scan your-openapi.yaml -t URL    scan your running API (identities: "
-        "docs/scan.md)\n"
-        "  apiward audit SPEC --format sarif -o x   for GitHub code scanning (also json, junit, "
-        "markdown)\n"
-        "  apiward scan SPEC -t URL -f html -o r.html  a report to read and share\n"
-        "  apiward demo --serve                     keep the vulnerable API running to explore it\n"
-        "  apiward demo --secure                    the fixed twin: the scan finds nothing"
+        "  apiward audit SPEC                  audit your own API document\n"
+        "  apiward scan SPEC -t URL -c FILE    scan your running API as its users (docs/scan.md)\n"
+        "  apiward scan SPEC -t URL -f html -o report.html   a report to read and share\n"
+        "  apiward audit SPEC -f sarif -o x    for GitHub code scanning (docs/ci.md)\n"
+        "  apiward demo --serve                keep the vulnerable API running to explore it\n"
+        "  apiward demo --secure               the fixed twin: the scan finds nothing"
     )
 
 
@@ -151,9 +149,17 @@ def _show_audit(console: Console, manifest: Manifest, result: AuditResult) -> No
     console.print(table)
 
 
-def _show_scan(console: Console, manifest: Manifest, result: ScanResult) -> None:
+def _show_scan(console: Console, manifest: Manifest, result: ScanResult, secure: bool) -> None:
     options = ReportOptions(limit=1, color=console.is_terminal, width=console.width)
     console.out(render_scan("text", result, options, fail_on=Severity.HIGH), highlight=False)
+    if secure:
+        console.print(
+            f"\n[bold]4. Against the ground truth[/]: the secure twin has none of the "
+            f"{len(manifest.runtime)} planted live vulnerabilities, and the scan reported "
+            f"[bold]{len(result.findings)}[/] findings ({result.requests} requests, "
+            f"{result.duration:.1f}s)"
+        )
+        return
     matches = match_runtime_entries(manifest.runtime, result.findings)
     found = sum(m.finding is not None for m in matches)
     console.print(

@@ -22,6 +22,7 @@ from apiward.scan.canary import Canary
 from apiward.scan.check import Check, Issue
 from apiward.scan.http import Exchange, ScanClient
 from apiward.scan.identity import ANONYMOUS, Identity
+from apiward.scan.links import LinkFollower
 from apiward.scan.options import ScanOptions
 from apiward.scan.resources import Resource, ResourcePool, kind_of_param
 from apiward.scan.values import ValueGenerator, body_schema, inline
@@ -67,6 +68,7 @@ class ScanContext:
     current: Check | None = None
     seen: dict[tuple[str, str], Exchange] = field(default_factory=dict)  # crawl answers
     login_paths: dict[str, str] = field(default_factory=dict)
+    links: LinkFollower | None = None
     _login_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # ------------------------------------------------------------------ who

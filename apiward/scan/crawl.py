@@ -23,7 +23,7 @@ from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
 from apiward.scan.identity import Identity, LoginFailed
 
-__all__ = ["crawl", "log_in"]
+__all__ = ["LoginFailed", "crawl", "log_in"]
 
 log = logging.getLogger("apiward.scan")
 
@@ -96,9 +96,8 @@ async def _visit(ctx: ScanContext, op: Operation, ident: Identity) -> Exchange |
         body = answer.json()
         if body is not None:
             ctx.pool.harvest(op, ident.name, body, owned=ident.authenticated)
+        if ctx.links is not None:
+            ctx.links.follow(ctx.pool, op, ident.name, answer, owned=ident.authenticated)
     elif (op.key, ident.name) not in ctx.seen:
         ctx.seen[(op.key, ident.name)] = answer
     return answer
-
-
-__all__ += ["LoginFailed"]

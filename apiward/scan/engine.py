@@ -27,6 +27,7 @@ from apiward.scan.context import ScanContext
 from apiward.scan.crawl import crawl, log_in
 from apiward.scan.http import BudgetExhausted, ScanClient, Secrets
 from apiward.scan.identity import identities_from_config
+from apiward.scan.links import LinkFollower
 from apiward.scan.options import ScanOptions
 from apiward.scan.resources import ResourcePool
 from apiward.scan.result import CheckError, ScanResult
@@ -114,7 +115,7 @@ async def run_scan(
             identities=identities_from_config(options.identities), pool=ResourcePool(),
             # a fresh seed per scan: names made up for sign-ups must not collide with the last run's
             values=ValueGenerator(doc, seed=secrets.randbits(32)), canary=canary,
-            report_issue=report,
+            report_issue=report, links=LinkFollower(doc, options.target),
         )  # fmt: skip
         result.identities = [i.name for i in ctx.identities]
         try:

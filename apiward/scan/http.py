@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shlex
 import time
 from collections.abc import Mapping
@@ -129,21 +130,30 @@ class Exchange:
         return Evidence(request=self.request_text(), response=self.response_text(), note=note)
 
     def curl(self) -> str:
-        """A ``curl`` command that sends this request again; identity secrets as ``${VARS}``."""
+        """A ``curl`` command that sends this request again; identity secrets as ``${VARS}``.
+
+        A body too long to print (a 1 MiB string, say) is rebuilt by a ``python3 -c``
+        expression piped into curl, so the command still reproduces the request.
+        """
         parts = ["curl", "-i", "-X", self.method, self.url]
         for name, value in self.request_headers:
-            if name.lower() in ("content-length", "host", "user-agent", "accept-encoding"):
+            if name.lower() in _CURL_SKIP or (name.lower(), value) in _CURL_DEFAULTS:
                 continue
             parts += ["-H", f"{name}: {value}"]
+        prefix = ""
         if self.request_body:
             body = self.request_body.decode("utf-8", "replace")
-            if len(body) > 4000:
-                body = body[:4000]
-                parts += ["--data-binary", body + "…(cut)"]
-            else:
+            if len(body) <= _CURL_BODY:
                 parts += ["--data-binary", body]
-        quoted = " ".join(_quote(p) for p in parts)
-        return self.hide(quoted, as_variables=True)
+            else:
+                expr = _python_expression(body)
+                if len(expr) <= _CURL_BODY:
+                    program = f"import sys; sys.stdout.write({expr})"
+                    prefix = f"python3 -c {shlex.quote(program)} | "
+                    parts += ["--data-binary", "@-"]
+                else:
+                    parts += ["--data-binary", body[:_CURL_BODY] + "…(cut)"]
+        return prefix + " ".join(_quote(self.hide(p, as_variables=True)) for p in parts)
 
     def log_line(self) -> dict[str, Any]:
         """The NDJSON request-log record: secrets masked, bodies cut."""
@@ -169,9 +179,33 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…({len(text) - limit} more characters)"
 
 
+_CURL_SKIP = frozenset({"content-length", "host", "user-agent", "accept-encoding"})
+_CURL_DEFAULTS = frozenset({("accept", "*/*"), ("connection", "keep-alive")})
+_CURL_BODY = 4000
+_PLACEHOLDER = re.compile(r"\\\$\{([A-Z0-9_]+)\}")
+_RUN = re.compile(r"(.)\1{63,}", re.S)
+
+
 def _quote(part: str) -> str:
-    # keep ${VAR} placeholders expandable by the shell: double quotes when a secret was swapped
-    return shlex.quote(part)
+    """Shell-quote ``part``; ``${VAR}`` placeholders of secrets stay expandable."""
+    if "${" not in part:
+        return shlex.quote(part)
+    escaped = re.sub(r'([\\"`$])', r"\\\1", part)
+    return '"' + _PLACEHOLDER.sub(r"${\1}", escaped) + '"'
+
+
+def _python_expression(text: str) -> str:
+    """``text`` as a short Python expression: runs of one character become ``'A' * n``."""
+    pieces: list[str] = []
+    at = 0
+    for run in _RUN.finditer(text):
+        if run.start() > at:
+            pieces.append(repr(text[at : run.start()]))
+        pieces.append(f"{run.group(1)!r} * {len(run.group(0))}")
+        at = run.end()
+    if at < len(text):
+        pieces.append(repr(text[at:]))
+    return " + ".join(pieces) or "''"
 
 
 class ScanClient:

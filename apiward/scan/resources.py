@@ -178,7 +178,7 @@ class ResourcePool:
             return
         scalars = {k: v for k, v in node.items() if isinstance(v, str | int | float | bool | None)}
         if kind and any(k in scalars for k in _ID_FIELDS):
-            res = self._add(kind, scalars, source, identity, owned)
+            res = self.add(kind, scalars, source, identity, owned)
             if res is not None:
                 found.append(res)
         for key, value in node.items():
@@ -189,9 +189,10 @@ class ResourcePool:
                     value, inner, source, identity, owned and inner == kind, found, depth + 1
                 )
 
-    def _add(
+    def add(
         self, kind: str, fields: dict[str, Any], source: str, identity: str, owned: bool
     ) -> Resource | None:
+        """Record one object (merged with what is known of it); None when it has no id."""
         bucket = self._by_kind.setdefault(kind, {})
         probe = Resource(kind, fields, source)
         ident = probe.identifier()

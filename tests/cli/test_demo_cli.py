@@ -34,20 +34,33 @@ def test_every_spec_entry_names_a_registered_rule() -> None:
             assert rule_id in RULES, f"{entry.id}: unknown rule {rule_id}"
 
 
-def test_demo_command_prints_audit_and_ground_truth() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "apiward", "demo"],
+def _demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "apiward", "demo", *args],
         capture_output=True,
         text=True,
         timeout=120,
         env={"COLUMNS": "120", "PATH": "/usr/bin:/bin"},
     )
+
+
+def test_demo_command_prints_audit_scan_and_ground_truth() -> None:
+    proc = _demo()
     assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    out = " ".join(proc.stdout.split())  # rich wraps long lines
     n = len(load_manifest().spec)
     assert f"the audit found {n} of {n} planted spec flaws" in out
     assert "Score " in out and "operation-without-security" in out
-    assert "apiward audit your-openapi.yaml" in out  # where to go next
+    runtime = len(load_manifest().runtime)
+    assert f"the scan found {runtime} of {runtime} planted live vulnerabilities" in out
+    assert "bola-read" in out and "curl -i -X" in out
+    assert "apiward scan SPEC -t URL" in out  # where to go next
+
+
+def test_demo_secure_scans_the_twin_and_finds_nothing() -> None:
+    proc = _demo("--secure")
+    assert proc.returncode == 0, proc.stderr
+    assert "the scan reported 0 findings" in " ".join(proc.stdout.split())  # wrapped or not
 
 
 def _free_port() -> int:
