@@ -31,6 +31,9 @@ class Outcome(NamedTuple):
     rule_crashes: list[str]
 
 
+SUMMARY = Path(__file__).resolve().parent.parent / ".cache" / "corpus-summary.txt"
+
+
 def _load_and_audit(path: str) -> Outcome:
     from apiward.audit import audit
     from apiward.core import load
@@ -72,19 +75,23 @@ def test_every_corpus_spec_loads_and_audits(capsys: pytest.CaptureFixture[str]) 
     def name(r: Outcome) -> str:
         return r.path.rpartition("/api/")[2]
 
-    with capsys.disabled():
-        print(
-            f"\ncorpus: {len(results) - len(load_errors)}/{len(results)} specs loaded "
-            f"({sum(r.load_seconds for r in results):.0f} CPU-s), "
-            f"{sum(r.operations for r in results):,} operations; audited "
-            f"({sum(r.audit_seconds for r in results):.0f} CPU-s): "
-            f"{sum(r.findings for r in results):,} findings, {len(crashes)} rule crashes; "
-            f"{elapsed:.0f}s wall with {_WORKERS} workers"
+    lines = [
+        f"corpus: {len(results) - len(load_errors)}/{len(results)} specs loaded "
+        f"({sum(r.load_seconds for r in results):.0f} CPU-s), "
+        f"{sum(r.operations for r in results):,} operations; audited "
+        f"({sum(r.audit_seconds for r in results):.0f} CPU-s): "
+        f"{sum(r.findings for r in results):,} findings, {len(crashes)} rule crashes; "
+        f"{elapsed:.0f}s wall with {_WORKERS} workers"
+    ]
+    for r in sorted(results, key=lambda r: -(r.load_seconds + r.audit_seconds))[:3]:
+        lines.append(
+            f"  slowest: {name(r)} load {r.load_seconds:.1f}s + audit "
+            f"{r.audit_seconds:.1f}s ({r.operations:,} operations, {r.findings:,} findings)"
         )
-        for r in sorted(results, key=lambda r: -(r.load_seconds + r.audit_seconds))[:3]:
-            print(
-                f"  slowest: {name(r)} load {r.load_seconds:.1f}s + audit "
-                f"{r.audit_seconds:.1f}s ({r.operations:,} operations, {r.findings:,} findings)"
-            )
+    # the run's summary prints these (tests/conftest.py), also when xdist workers ran the test
+    SUMMARY.parent.mkdir(parents=True, exist_ok=True)
+    SUMMARY.write_text("\n".join(lines) + "\n")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
     assert not load_errors, "\n".join(load_errors[:20])
     assert not crashes, "\n".join(crashes[:20])

@@ -11,13 +11,14 @@ import click
 from apiward.cli import cli
 from apiward.cli.audit import _color, _emit, _width
 from apiward.config import ScanSection, find_config, load_config
+from apiward.config.scan import operation_key
 from apiward.core import Document, Severity, load
 from apiward.core.baseline import Baseline
 from apiward.core.baseline import write_baseline as save_baseline
 from apiward.errors import UsageError
 from apiward.report import ReportOptions
 from apiward.report.scan import SCAN_FORMATS, render_scan
-from apiward.scan import CHECKS, Progress, ScanOptions, ScanResult, scan
+from apiward.scan import CHECKS, Progress, ScanOptions, ScanResult, result_from_state, scan
 
 SEVERITIES = [s.value for s in Severity]
 DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
@@ -69,7 +70,7 @@ DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
     "--safe",
     is_flag=True,
     default=None,
-    help="No destructive calls: no DELETE, no reset, no lockout or delete checks.",
+    help="No destructive calls: no DELETE (no delete checks), no state resets.",
 )
 @click.option(
     "--fail-on",
@@ -108,6 +109,12 @@ DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
     help="Where findings are saved as they are found.",
 )
 @click.option(
+    "--from-state",
+    "from_state",
+    is_flag=True,
+    help="Send nothing: report the findings the state file holds (a second format).",
+)
+@click.option(
     "--resume",
     is_flag=True,
     help="Go on from an interrupted scan: keep its findings, skip its finished checks.",
@@ -143,6 +150,7 @@ def scan_command(
     rate: float | None,
     request_log: str | None,
     state_file: str,
+    from_state: bool,
     resume: bool,
     limit: int,
     verbose: bool,
@@ -162,6 +170,7 @@ def scan_command(
       apiward scan openapi.yaml -c apiward.yaml --format sarif -o scan.sarif
       apiward scan openapi.yaml --safe --exclude 'POST /admin/reset'
       apiward scan openapi.yaml --resume          (after an interrupted run)
+      apiward scan openapi.yaml --from-state -f markdown -o summary.md   (no new requests)
       apiward scan --list-checks
 
     Exit codes: 0 passed, 1 findings at or above --fail-on, 2 usage, config,
@@ -182,7 +191,7 @@ def scan_command(
         url,
         select=tuple(_ids(only)),
         disabled=section.disabled | frozenset(_ids(skip)),
-        exclude=(*section.exclude, *exclude),
+        exclude=(*section.exclude, *_operations(exclude)),
         safe=safe,
         budget=budget,
         concurrency=concurrency,
@@ -194,7 +203,10 @@ def scan_command(
     )
     options.selected_checks()  # unknown ids fail before anything is sent
     known = _baseline(baseline or section.baseline, write_baseline)
-    result = scan(doc, options, baseline=known, progress=_progress(quiet))
+    if from_state:
+        result = result_from_state(doc, options, baseline=known)
+    else:
+        result = scan(doc, options, baseline=known, progress=_progress(quiet))
     if write_baseline is not None:
         count = save_baseline(write_baseline, [(spec, result.current())])
         if not quiet:
@@ -231,12 +243,12 @@ def _report(
     if not quiet:
         for warning in result.warnings:
             click.echo(f"warning: {warning}", err=True)
-        if result.budget_exhausted:
-            click.echo(
-                f"warning: the request budget ({result.requests}) ran out; raise --budget "
-                "and --resume to finish",
-                err=True,
-            )
+    if result.budget_exhausted:  # even with -q: a CI log must show the scan was cut short
+        click.echo(
+            f"warning: the request budget ({result.requests}) ran out; raise --budget "
+            "and --resume to finish",
+            err=True,
+        )
     if output is not None and not quiet:
         counts = ", ".join(f"{n} {s.value}" for s, n in result.counts.items() if n)
         click.echo(
@@ -290,6 +302,13 @@ def _baseline(path: str | None, write_to: str | None) -> Baseline | None:
     if same and not os.path.exists(path):
         return None  # writing the first baseline
     return Baseline.load(path)
+
+
+def _operations(values: tuple[str, ...]) -> list[str]:
+    try:
+        return [operation_key(v) for v in values]
+    except ValueError as exc:
+        raise UsageError(f"--exclude: {exc}") from None
 
 
 def _ids(values: tuple[str, ...]) -> list[str]:

@@ -15,14 +15,15 @@ from pydantic import Field, field_validator, model_validator
 
 from apiward.config.fields import FailOn, RuleSetting, Section, known_name
 
-__all__ = ["CheckId", "IdentitySection", "LoginSection", "ScanSection"]
+__all__ = ["CheckId", "IdentitySection", "LoginSection", "ScanSection", "operation_key"]
 
 CheckId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"), known_name("scan check")]
 IdentityName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 _OPERATION = re.compile(r"^(GET|PUT|POST|DELETE|OPTIONS|HEAD|PATCH|TRACE|\*) \S+$")
 
 
-def _operation_key(value: str) -> str:
+def operation_key(value: str) -> str:
+    """``"get /x"`` -> ``"GET /x"``; a ValueError for what is not ``METHOD /path``."""
     parts = value.split(None, 1)
     key = f"{parts[0].upper()} {parts[1]}" if len(parts) == 2 else value
     if not _OPERATION.match(key):
@@ -58,7 +59,7 @@ class LoginSection(Section):
     @field_validator("operation")
     @classmethod
     def _operation(cls, value: str) -> str:
-        return _operation_key(value)
+        return operation_key(value)
 
     @field_validator("token")
     @classmethod
@@ -118,7 +119,7 @@ class ScanSection(Section):
         description="Operations never called, e.g. `POST /admin/reset`. Patterns allowed.",
     )
     safe: bool = Field(
-        default=False, description="Run no destructive calls (DELETE, resets, lockout tests)."
+        default=False, description="Run no destructive calls (DELETE, state resets)."
     )
     budget: int = Field(default=5000, ge=1, le=10_000_000, description="Most requests to send.")
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight at once.")
@@ -143,7 +144,7 @@ class ScanSection(Section):
     @field_validator("admin_operations", "public_operations", "exclude")
     @classmethod
     def _operations(cls, value: list[str]) -> list[str]:
-        return [_operation_key(x) for x in value]
+        return [operation_key(x) for x in value]
 
     @field_validator("target")
     @classmethod

@@ -19,7 +19,7 @@ from apiward.scan import checks as _checks  # noqa: F401 - registers the built-i
 from apiward.scan.canary import Canary
 from apiward.scan.check import CHECKS, Check, Issue, Phase, check
 from apiward.scan.context import ScanContext
-from apiward.scan.engine import Progress, run_scan, scan
+from apiward.scan.engine import Progress, result_from_state, run_scan, scan
 from apiward.scan.http import BudgetExhausted, Exchange
 from apiward.scan.identity import Identity, LoginFailed
 from apiward.scan.options import ScanOptions
@@ -45,6 +45,7 @@ __all__ = [
     "check",
     "finding_from_dict",
     "finding_to_dict",
+    "result_from_state",
     "run_scan",
     "scan",
 ]

@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from apiward.core import Document, Operation
+from apiward.core import Document, Operation, Router
 from apiward.scan.canary import Canary
 from apiward.scan.check import Check, Issue
-from apiward.scan.http import Exchange, ScanClient
+from apiward.scan.http import Exchange, ScanClient, no_answer
 from apiward.scan.identity import ANONYMOUS, Identity
 from apiward.scan.links import LinkFollower
 from apiward.scan.options import ScanOptions
@@ -36,6 +38,11 @@ _ADMIN_WORDS = re.compile(
 )
 _RESET_WORDS = re.compile(
     r"(reset|purge|wipe|truncate|flush|drop|destroy|nuke|factory|seed|clear)", re.I
+)
+_IDENTITY_FIELDS = re.compile(
+    r"(e-?mail|user_?name|login|password|passwd|secret|token|role|admin|permission|scope|group"
+    r"|owner|tenant|phone|mfa|otp)",
+    re.I,
 )
 _PASSWORD_WORDS = re.compile(r"(password|passwd|pwd|pass|credential|pin)", re.I)
 _AUTH_WORDS = re.compile(
@@ -69,6 +76,7 @@ class ScanContext:
     seen: dict[tuple[str, str], Exchange] = field(default_factory=dict)  # crawl answers
     login_paths: dict[str, str] = field(default_factory=dict)
     links: LinkFollower | None = None
+    router: Router | None = None
     _login_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     # ------------------------------------------------------------------ who
@@ -105,6 +113,25 @@ class ScanContext:
         if self.sensitivity(op).resets_state:
             return False
         return not (self.options.safe and op.method == "DELETE")
+
+    def excluded(self, method: str, path: str) -> bool:
+        """Whether a concrete request is ruled out: by ``exclude`` patterns (matched on the
+        concrete path and on the operation it maps to), by ``--safe``, or as a state reset."""
+        method = method.upper()
+        if self.options.safe and method == "DELETE":
+            return True
+        bare = urlsplit(path).path if "://" in path else path.split("?", 1)[0]
+        base = urlsplit(self.options.target).path.rstrip("/")
+        if base and bare.startswith(base + "/"):
+            bare = bare[len(base) :]
+        for pattern in self.options.exclude:
+            pmethod, _, ppath = pattern.partition(" ")
+            if pmethod in ("*", method) and fnmatch.fnmatchcase(bare, ppath):
+                return True
+        if self.router is None:
+            self.router = Router(self.doc.operations)
+        match = self.router.match(method, bare)
+        return match is not None and not self.allowed(match.operation)
 
     def sensitivity(self, op: Operation) -> Sensitivity:
         text = f"{op.path} {op.operation_id or ''}"
@@ -152,8 +179,17 @@ class ScanContext:
         timeout: float | None = None,
         credentials: bool = True,
     ) -> Exchange:
-        """Send a request as ``identity`` (anonymous by default), retrying once after a re-login."""
+        """Send a request as ``identity`` (anonymous by default), retrying once after a re-login.
+
+        A request the config excludes (or ``--safe`` forbids) is not sent: it comes
+        back as an exchange without an answer, whatever path the check built.
+        """
         ident = identity or self.anonymous
+        if self.excluded(method, path):
+            return no_answer(
+                method, self.client.url(path), (), None, time.perf_counter(),
+                "not sent: excluded by the scan's configuration",
+            )  # fmt: skip
         for attempt in (0, 1):
             h, c, q = ident.credentials() if credentials else ({}, {}, {})
             h.update(headers or {})
@@ -263,11 +299,20 @@ class ScanContext:
         return query, headers
 
     def body(self, op: Operation) -> Any:
+        """A valid body for ``op``. Updates (PUT, PATCH) leave out the optional fields that
+        log people in or grant rights (email, username, password, role): an update of the
+        caller's own profile must not change how the scanner's identities log in."""
         found = body_schema(self.doc, op)
         if found is None:
             return UNSET
         _media, schema = found
-        return self.values.request_value(schema)
+        value = self.values.request_value(schema)
+        if op.method in ("PUT", "PATCH") and isinstance(value, dict):
+            required = set(schema.get("required") or ())
+            for name in list(value):
+                if name not in required and _IDENTITY_FIELDS.search(name):
+                    del value[name]
+        return value
 
     # ------------------------------------------------------------------ findings
     def report(self, issue: Issue) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import os
 import secrets
 import time
 import traceback
@@ -34,7 +35,7 @@ from apiward.scan.result import CheckError, ScanResult
 from apiward.scan.store import StateFile
 from apiward.scan.values import ValueGenerator
 
-__all__ = ["Progress", "run_scan", "scan"]
+__all__ = ["Progress", "result_from_state", "run_scan", "scan"]
 
 #: Called as ``progress(event, detail)``: "login", "crawl", "check" (a check id),
 #: "finding" (a finding title), "done".
@@ -97,9 +98,6 @@ async def run_scan(
             options.target, budget=options.budget, concurrency=options.concurrency,
             timeout=options.timeout, rate=options.rate, log=log, secrets=hidden,
         )  # fmt: skip
-        if state is not None:
-            state.open(append=options.resume, spec=spec, target=options.target)
-            stack.callback(state.close)
 
         def report(check: Check, issue: Issue) -> None:
             finding = _finding(doc, check, issue, options)
@@ -120,10 +118,14 @@ async def run_scan(
         result.identities = [i.name for i in ctx.identities]
         try:
             await _reachable(client)
+            if state is not None:  # only now: a mistyped target must not wipe the last state
+                state.open(append=options.resume, spec=spec, target=options.target)
+                stack.callback(state.close)
             notify("login", ", ".join(result.identities))
             result.warnings += await log_in(ctx)
             notify("crawl", "")
             await crawl(ctx)
+            result.warnings += _unrecognised_identities(ctx)
             await _run_checks(ctx, [c for c in checks if c.id not in done], result, state, notify)
         except BudgetExhausted:
             result.budget_exhausted = True
@@ -137,6 +139,52 @@ async def run_scan(
     result.baselined = [f for f in ordered if f.fingerprint in accepted]
     notify("done", "")
     return result
+
+
+def _unrecognised_identities(ctx: ScanContext) -> list[str]:
+    """Identities whose credentials every protected operation refused during the crawl."""
+    protected = {op.key for op in ctx.doc.operations if op.requires_auth}
+    out = []
+    for ident in ctx.authenticated():
+        tried = [
+            ex for (key, name), ex in ctx.seen.items() if name == ident.name and key in protected
+        ]
+        if tried and not any(ex.ok for ex in tried):
+            statuses = sorted({ex.status for ex in tried})
+            out.append(
+                f"identity {ident.name}: all {len(tried)} protected operations tried refused its "
+                f"credentials (status {', '.join(map(str, statuses))}); checks that need it "
+                "found nothing. Are its token or headers right?"
+            )
+    return out
+
+
+def result_from_state(
+    doc: Document, options: ScanOptions, *, baseline: Baseline | None = None
+) -> ScanResult:
+    """The result recorded in ``options.state_file``, without sending a request.
+
+    For a second report of a scan that already ran (a Markdown summary beside the SARIF
+    upload, say): the findings are those the state file holds.
+    """
+    if options.state_file is None:
+        raise InputError("no state file to report from")
+    if not os.path.exists(options.state_file):
+        raise InputError("no scan state here: run the scan first", file=options.state_file)
+    findings, done = StateFile(options.state_file).load(spec=doc.uri, target=options.target)
+    accepted = baseline.fingerprints(doc.uri) if baseline is not None else frozenset()
+    unique = {f.fingerprint: f for f in findings}
+    ordered = sorted(unique.values(), key=lambda f: (-f.severity.rank, f.rule_id, f.message))
+    checks = [c for c in options.selected_checks() if c.id in done]
+    title = (
+        doc.raw.get("info", {}).get("title", "") if isinstance(doc.raw.get("info"), dict) else ""
+    )
+    return ScanResult(
+        spec=doc.uri, title=str(title), target=options.target, identities=[], checks=checks,
+        findings=[f for f in ordered if f.fingerprint not in accepted],
+        baselined=[f for f in ordered if f.fingerprint in accepted], resumed=len(unique),
+        warnings=[f"reported from {options.state_file}; no request was sent"],
+    )  # fmt: skip
 
 
 async def _reachable(client: ScanClient) -> None:

@@ -27,7 +27,7 @@ from apiward.core import Evidence
 from apiward.errors import ApiwardError
 from apiward.scan.detect import mask
 
-__all__ = ["MAX_BODY", "BudgetExhausted", "Exchange", "ScanClient", "Secrets"]
+__all__ = ["MAX_BODY", "BudgetExhausted", "Exchange", "ScanClient", "Secrets", "no_answer"]
 
 #: Bytes of an answer kept: enough for any JSON object a check reads, bounded for memory.
 MAX_BODY = 1024 * 1024
@@ -229,6 +229,7 @@ class ScanClient:
         self.secrets = secrets or Secrets()
         self._slots = asyncio.Semaphore(concurrency)
         self._gap = 1.0 / rate if rate else 0.0
+        self._timeout = timeout
         self._next_start = 0.0
         self._log = log
         self._client = httpx.AsyncClient(
@@ -305,28 +306,55 @@ class ScanClient:
         body: bytes | None,
         timeout: float | None,
     ) -> Exchange:
-        request = self._client.build_request(
-            method, url, headers=headers, content=body, timeout=timeout or httpx.USE_CLIENT_DEFAULT
-        )
+        started = time.perf_counter()
+        try:
+            request = self._client.build_request(
+                method, url, headers=headers, content=body,
+                timeout=timeout or httpx.USE_CLIENT_DEFAULT,
+            )  # fmt: skip
+        except (UnicodeEncodeError, ValueError, TypeError) as exc:
+            # a header value HTTP cannot carry (non-Latin-1 text, a newline)
+            return no_answer(method, url, (), body, started, f"cannot send this request: {exc}")
         sent_headers = tuple(
             (k, v) for k, v in request.headers.items() if k.lower() not in ("accept-encoding",)
         )
-        started = time.perf_counter()
+        # httpx's timeout bounds each read; a server dribbling a byte a second would
+        # never trip it, so the whole exchange gets a deadline of its own as well
+        deadline = (timeout or self._timeout) * 2
         try:
-            response = await self._client.send(request, stream=True)
-            try:
-                data, truncated = await _read(response)
-            finally:
-                await response.aclose()
+            async with asyncio.timeout(deadline):
+                response = await self._client.send(request, stream=True)
+                try:
+                    data, truncated = await _read(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return no_answer(
+                method, url, sent_headers, body, started, f"no full answer in {deadline:g}s"
+            )
         except httpx.HTTPError as exc:
-            return Exchange(
-                method, url, sent_headers, body, 0, httpx.Headers(), b"",
-                time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}",
-            )  # fmt: skip
+            detail = str(exc) or "the connection was closed"
+            return no_answer(
+                method, url, sent_headers, body, started, f"{type(exc).__name__}: {detail}"
+            )
         return Exchange(
             method, url, sent_headers, body, response.status_code, response.headers, data,
             time.perf_counter() - started, truncated=truncated,
         )  # fmt: skip
+
+
+def no_answer(
+    method: str,
+    url: str,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes | None,
+    started: float,
+    error: str,
+) -> Exchange:
+    return Exchange(
+        method, url, headers, body, 0, httpx.Headers(), b"", time.perf_counter() - started,
+        error=error,
+    )  # fmt: skip
 
 
 async def _read(response: httpx.Response) -> tuple[bytes, bool]:

@@ -9,6 +9,7 @@ there and carries nothing.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -25,6 +26,8 @@ ANONYMOUS = "anonymous"
 ADMIN_ROLES = frozenset({"admin", "administrator", "superuser", "root", "staff", "owner", "ops"})
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _RELOGIN_AFTER = 5.0
+_LOGIN_TRIES = 3
+_MAX_WAIT = 10.0
 
 
 class LoginFailed(InputError):
@@ -97,9 +100,13 @@ class Identity:
             kwargs["headers"] = {"Content-Type": "application/x-www-form-urlencoded"}
         else:
             kwargs["json_body"] = flow.body or {}
-        answer = await client.send(
-            method, path, identity=self.name, operation=flow.operation, **kwargs
-        )
+        for _ in range(_LOGIN_TRIES):
+            answer = await client.send(
+                method, path, identity=self.name, operation=flow.operation, **kwargs
+            )
+            if answer.status not in (429, 503):
+                break
+            await asyncio.sleep(_retry_after(answer))  # a throttled login waits, then retries
         token = _token(answer, flow.token)
         if token is None:
             raise LoginFailed(
@@ -115,6 +122,15 @@ class Identity:
         for value, placeholder in self.secret_values.items():
             secrets.add(value, placeholder)
         return answer
+
+
+def _retry_after(answer: Exchange) -> float:
+    """Seconds ``Retry-After`` asks for (a number of seconds), capped; 2 when absent."""
+    value = answer.headers.get("retry-after", "")
+    try:
+        return min(max(float(value), 0.5), _MAX_WAIT)
+    except ValueError:
+        return 2.0
 
 
 def _token(answer: Exchange, where: str) -> str | None:

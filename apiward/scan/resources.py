@@ -217,14 +217,22 @@ class ResourcePool:
     def others(self, kind: str, identity: str) -> list[Resource]:
         """Objects of ``kind`` owned by ordinary users other than ``identity``, and not shared.
 
-        Admins see everything, so their listings do not make an object shared.
+        Admins see everything, so their listings do not make an object shared. A kind
+        of which two ordinary users list the same object is a shared catalogue (products,
+        public posts): none of its objects count, since an object missing from a listing
+        may only be on a page the crawl did not read.
         """
+        if self.is_shared_kind(kind):
+            return []
         out = []
         for res in self.resources(kind):
             owners = res.owners - self.admins
             if owners and identity not in owners and len(owners) == 1:
                 out.append(res)
         return out
+
+    def is_shared_kind(self, kind: str) -> bool:
+        return any(len(r.owners - self.admins) > 1 for r in self.resources(kind))
 
     def value(self, res: Resource, param: str) -> Any:
         """The value of ``res`` to use for a parameter called ``param`` (None: no fit)."""

@@ -87,3 +87,19 @@ def test_resume_keeps_the_findings_of_an_earlier_run(cli: Any, bank: str, tmp_pa
     assert result.code == 1
     report = json.loads(result.out)
     assert report["resumed"] == 1 and len(report["findings"]) == 1
+
+
+def test_from_state_reports_again_without_sending(cli: Any, bank: str, tmp_path: Path) -> None:
+    base = ["scan", SPEC, "--target", bank, "--config", CONFIG, "-k", "bola-read"]
+    assert cli(*base, "-q").code == 1
+    result = cli(*base, "--from-state", "--format", "markdown", "--target", "http://127.0.0.1:9")
+    assert result.code == 2 and "this state is of a scan of" in result.err  # another target
+    result = cli(*base, "--from-state", "--format", "markdown")
+    assert result.code == 1 and "bola-read" in result.out
+
+
+def test_cli_exclusions_are_normalised_and_checked(cli: Any, bank: str) -> None:
+    result = cli("scan", SPEC, "--target", bank, "--exclude", "/admin/reset")
+    assert result.code == 2 and "--exclude: '/admin/reset' is not an operation" in result.err
+    base = ["scan", SPEC, "--target", bank, "--config", CONFIG, "-k", "bola-read", "-q"]
+    assert cli(*base, "--exclude", "get /accounts/*").code == 0  # nothing read: no finding

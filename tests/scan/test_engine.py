@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -132,3 +133,24 @@ def test_credentials_come_from_the_environment(
         scan(demo_doc, options)
     monkeypatch.setenv("ALICE_PASSWORD", "Alice-Passw0rd!")
     assert scan(demo_doc, options).identities == ["alice", "anonymous"]
+
+
+def test_refused_static_credentials_are_warned_about(demo_doc: Document, vulnerable: str) -> None:
+    section = parse_config(
+        "scan:\n  identities:\n    mallory:\n      headers: {Authorization: 'Bearer made-up'}\n"
+    ).scan
+    result = scan(demo_doc, ScanOptions.from_section(section, vulnerable, select=("bola-read",)))
+    assert any("identity mallory: all" in w and "refused" in w for w in result.warnings)
+
+
+def test_exclusions_hold_for_raw_probes(
+    demo_doc: Document, vulnerable: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "requests.ndjson"
+    result = scan_demo(
+        demo_doc, vulnerable, "shadow-endpoint", request_log=str(log),
+        exclude=("* /debug*", "* /api/v1/*"),
+    )  # fmt: skip
+    sent = [urlsplit(json.loads(line)["url"]).path for line in log.read_text().splitlines()]
+    assert sent and not [p for p in sent if p.startswith(("/debug", "/api/v1/"))]
+    assert not [f for f in result.findings if f.key in ("/debug", "/api/v1/users")]

@@ -66,11 +66,19 @@ def test_ownership_from_listings_and_sharing() -> None:
     pool.harvest(listing, "bob", [{"id": 3, "nickname": "b"}, {"id": 9}], owned=True)
     pool.harvest(listing, "admin", [{"id": 1}, {"id": 3}, {"id": 9}], owned=True)
     pool.admins = {"admin"}
-    others = {r.fields["id"] for r in pool.others("account", "alice")}
-    assert others == {3}, "9 is shared by alice and bob; admins see everything"
+    assert pool.others("account", "alice") == [], "9 is in both listings: a shared catalogue"
     assert {r.fields["id"] for r in pool.owner_view("account", "alice")} == {1, 9}
-    res = pool.others("account", "alice")[0]
-    assert pool.value(res, "id") == 3
+
+
+def test_private_objects_are_the_others_when_no_object_is_shared() -> None:
+    pool = ResourcePool()
+    listing = op("GET", "/accounts")
+    pool.harvest(listing, "alice", [{"id": 1}, {"id": 2}], owned=True)
+    pool.harvest(listing, "bob", [{"id": 3}], owned=True)
+    pool.harvest(listing, "admin", [{"id": 1}, {"id": 2}, {"id": 3}], owned=True)
+    pool.admins = {"admin"}
+    (res,) = pool.others("account", "alice")
+    assert pool.value(res, "id") == 3, "admins see everything: that makes nothing shared"
     assert pool.value(res, "accountId") == 3
 
 

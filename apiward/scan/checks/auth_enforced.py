@@ -61,7 +61,8 @@ async def auth_not_enforced(ctx: ScanContext) -> None:
     view). It fires when the anonymous answer, or the answer to a malformed token
     (``Bearer x.y.z``, a random token, made-up API key or basic credentials in the
     places the spec's security schemes name), is 2xx with the same content or shape
-    as the owner's: a 2xx error or login page does not count.
+    as the owner's: a 2xx error or login page does not count, and neither do
+    operations whose owner's view is not JSON (a front end serving one page for all).
     """
     for op in ctx.operations("GET"):
         if ctx.is_public_operation(op) or ctx.is_login_operation(op):
@@ -70,6 +71,9 @@ async def auth_not_enforced(ctx: ScanContext) -> None:
         if not views:
             continue
         ident, view = views[0]
+        if view.json() is None:
+            # not API data: a web front end (or a catch-all page) answers every path alike
+            continue
         anon = await anonymous_answer(ctx, op, view)
         if same_view(anon, view):
             _report(ctx, op, anon, view, ident.name, "no credentials", "anonymous")

@@ -10,21 +10,22 @@ command: ``sleep 2`` must delay the answer, ``sleep 0`` must not, and a second
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 from collections.abc import Callable
 
 from apiward.core import Owasp, Severity
-from apiward.scan.check import Issue, Phase, check
+from apiward.scan.check import Phase, check
 from apiward.scan.checks.injection_points import (
     Point,
     Target,
     base_value,
     delayed,
+    each_target,
     inject,
+    point_issue,
     points,
-    targets,
+    writes_with_points,
 )
 from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
@@ -105,14 +106,12 @@ async def _one(ctx: ScanContext, target: Target) -> None:
         if found is not None:
             answer, seen = found
             ctx.report(
-                Issue(
+                point_issue(
+                    target,
+                    point,
                     f"{target.op.key} runs {point.label} in a shell: the answer shows "
                     f"{seen!r} from the injected command",
-                    operation=target.op,
-                    exchanges=[answer],
-                    identity=target.identity.name,
-                    confidence="certain",
-                    key=point.name,
+                    [answer],
                 )
             )
             return
@@ -120,14 +119,13 @@ async def _one(ctx: ScanContext, target: Target) -> None:
         timed = await _by_time(ctx, target, point)
         if timed is not None:
             ctx.report(
-                Issue(
+                point_issue(
+                    target,
+                    point,
                     f"{target.op.key} runs {point.label} in a shell: an injected "
                     f"'sleep {_DELAY:g}' delays the answer (twice), 'sleep 0' does not",
-                    operation=target.op,
-                    exchanges=timed,
-                    identity=target.identity.name,
+                    timed,
                     confidence="firm",
-                    key=point.name,
                     notes=[
                         f"answered in {timed[0].elapsed:.2f} s",
                         f"answered in {timed[1].elapsed:.2f} s",
@@ -161,6 +159,4 @@ async def command_injection(ctx: ScanContext) -> None:
     command inputs then get ``sleep 2``: fires when it delays the answer twice
     while ``sleep 0`` does not.
     """
-    ops = [op for op in ctx.operations() if op.method != "DELETE" and points(ctx, op)]
-    found = await targets(ctx, ops)
-    await asyncio.gather(*(_one(ctx, t) for t in found))
+    await each_target(ctx, writes_with_points(ctx), _one)

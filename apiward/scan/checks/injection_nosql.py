@@ -23,6 +23,7 @@ from apiward.scan.checks.injection_points import (
     Target,
     fingerprint,
     inject,
+    point_issue,
     points,
     targets,
 )
@@ -87,14 +88,12 @@ async def _one(ctx: ScanContext, target: Target) -> None:
         proof = await _point(ctx, target, point)
         if proof is not None:
             ctx.report(
-                Issue(
+                point_issue(
+                    target,
+                    point,
                     f"{target.op.key} passes query operators in {point.label} to the "
                     f"database: {{'$ne': x}} returns what x does not, {{'$eq': x}} does not",
-                    operation=target.op,
-                    exchanges=proof,
-                    identity=target.identity.name,
-                    confidence="certain",
-                    key=point.name,
+                    proof,
                     notes=["with $ne", "with the plain value", "with $eq"],
                 )
             )

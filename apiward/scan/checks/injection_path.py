@@ -9,12 +9,19 @@ did not.
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 from apiward.core import Operation, Owasp, Severity
 from apiward.scan.check import Issue, Phase, check
-from apiward.scan.checks.injection_points import Point, Target, base_value, inject, points, targets
+from apiward.scan.checks.injection_points import (
+    Point,
+    Target,
+    base_value,
+    each_target,
+    inject,
+    point_issue,
+    points,
+)
 from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
 
@@ -79,14 +86,12 @@ async def _one(ctx: ScanContext, target: Target) -> None:
 
 
 def _issue(target: Target, point: Point, answer: Exchange, seen: str) -> Issue:
-    return Issue(
+    return point_issue(
+        target,
+        point,
         f"{target.op.key} reads files outside its folder through {point.label}: the answer "
         f"holds a system file ({seen!r})",
-        operation=target.op,
-        exchanges=[answer],
-        identity=target.identity.name,
-        confidence="certain",
-        key=point.name,
+        [answer],
     )
 
 
@@ -112,5 +117,4 @@ async def path_traversal(ctx: ScanContext) -> None:
     (``root:x:0:0:``, ``[fonts]``) and the normal answer did not.
     """
     ops = [op for op in ctx.operations() if _reads(op) and _file_points(ctx, op)]
-    found = await targets(ctx, ops)
-    await asyncio.gather(*(_one(ctx, t) for t in found))
+    await each_target(ctx, ops, _one)

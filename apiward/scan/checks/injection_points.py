@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from apiward.core import Operation
+from apiward.core import Operation, Severity
+from apiward.scan.check import Issue
 from apiward.scan.context import UNSET, ScanContext
 from apiward.scan.http import Exchange
 from apiward.scan.identity import Identity
@@ -35,10 +36,13 @@ __all__ = [
     "base_value",
     "caller",
     "delayed",
+    "each_target",
     "fingerprint",
     "inject",
+    "point_issue",
     "points",
     "targets",
+    "writes_with_points",
 ]
 
 # fields that hold credentials: changing them could lock the scan's own identities out
@@ -205,6 +209,44 @@ async def targets(
         if target is not None:
             target.allowance = allowance
     return [t for t in found if t is not None]
+
+
+def writes_with_points(ctx: ScanContext) -> list[Operation]:
+    """The operations, DELETEs aside, with a string input worth a payload."""
+    return [op for op in ctx.operations() if op.method != "DELETE" and points(ctx, op)]
+
+
+async def each_target(
+    ctx: ScanContext,
+    ops: Sequence[Operation],
+    probe: Callable[[ScanContext, Target], Awaitable[None]],
+) -> None:
+    """Runs ``probe`` on the :func:`targets` of ``ops``, all at once."""
+    found = await targets(ctx, ops)
+    await asyncio.gather(*(probe(ctx, t) for t in found))
+
+
+def point_issue(
+    target: Target,
+    point: Point,
+    message: str,
+    exchanges: list[Exchange],
+    *,
+    confidence: str = "certain",
+    severity: Severity | None = None,
+    notes: Sequence[str] = (),
+) -> Issue:
+    """An issue about ``point`` of ``target``'s operation, as its identity called it."""
+    return Issue(
+        message,
+        operation=target.op,
+        exchanges=exchanges,
+        identity=target.identity.name,
+        confidence=confidence,
+        severity=severity,
+        key=point.name,
+        notes=list(notes),
+    )
 
 
 def _set(body: Any, dotted: str, value: Any) -> Any:

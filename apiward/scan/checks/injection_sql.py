@@ -21,7 +21,6 @@ look like one that runs it.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 import secrets
@@ -36,10 +35,11 @@ from apiward.scan.checks.injection_points import (
     Target,
     base_value,
     delayed,
+    each_target,
     fingerprint,
     inject,
     points,
-    targets,
+    writes_with_points,
 )
 from apiward.scan.context import ScanContext
 from apiward.scan.detect import sql_error
@@ -280,6 +280,4 @@ async def sql_injection(ctx: ScanContext) -> None:
     quote broke the answer and two quotes mended it: fires when a 2 s sleep delays
     the answer twice and a 0 s one does not.
     """
-    ops = [op for op in ctx.operations() if op.method != "DELETE" and points(ctx, op)]
-    found = await targets(ctx, ops)
-    await asyncio.gather(*(_one(ctx, t) for t in found))
+    await each_target(ctx, writes_with_points(ctx), _one)

@@ -8,13 +8,21 @@ the product in the answer: the payload holds the expression, not its value.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import re
 
 from apiward.core import Owasp, Severity
-from apiward.scan.check import Issue, Phase, check
-from apiward.scan.checks.injection_points import Point, Target, base_value, inject, points, targets
+from apiward.scan.check import Phase, check
+from apiward.scan.checks.injection_points import (
+    Point,
+    Target,
+    base_value,
+    each_target,
+    inject,
+    point_issue,
+    points,
+    writes_with_points,
+)
 from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
 
@@ -90,14 +98,12 @@ async def _one(ctx: ScanContext, target: Target) -> None:
                 continue
             expression = syntax.replace("%d", "a", 1).replace("%d", "b").replace("%%", "%")
             ctx.report(
-                Issue(
+                point_issue(
+                    target,
+                    point,
                     f"{target.op.key} evaluates {expression} sent in {point.label}: the "
                     f"product comes back ({engines} syntax)",
-                    operation=target.op,
-                    exchanges=proof,
-                    identity=target.identity.name,
-                    confidence="certain",
-                    key=point.name,
+                    proof,
                 )
             )
             return
@@ -124,6 +130,4 @@ async def ssti(ctx: ScanContext) -> None:
     product appears in the answer (not in the normal answer, and not in the
     payload, which only holds the expression), twice with different numbers.
     """
-    ops = [op for op in ctx.operations() if op.method != "DELETE" and points(ctx, op)]
-    found = await targets(ctx, ops)
-    await asyncio.gather(*(_one(ctx, t) for t in found))
+    await each_target(ctx, writes_with_points(ctx), _one)

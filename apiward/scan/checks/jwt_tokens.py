@@ -190,7 +190,10 @@ async def jwt_weak_secret(ctx: ScanContext) -> None:
         def forge(
             claims: dict[str, Any], key: bytes = secret, alg: str = alg, head: Jwt = jwt
         ) -> str:
-            return sign_hs(claims, key, alg, head.header)
+            token = sign_hs(claims, key, alg, head.header)
+            # a token signed with the real key works on the live API: never in a report
+            ctx.client.secrets.add(token, "TOKEN_SIGNED_WITH_CRACKED_SECRET")
+            return token
 
         own = await probe.send(ctx, forge({**jwt.claims, "iat": int(time.time())}))
         if not probe.accepts(own):
@@ -227,6 +230,8 @@ async def jwt_expiry_not_enforced(ctx: ScanContext) -> None:
     now = int(time.time())
     for ident in [*ctx.users(), *ctx.admins()]:
         expired, how = _expired_token(ident.expired_token, ident.token, now)
+        if expired is not None and how.startswith("re-signed"):
+            ctx.client.secrets.add(expired, "TOKEN_SIGNED_WITH_CRACKED_SECRET")
         if expired is None:
             continue
         probe = await find_probe(ctx, [ident])

@@ -10,6 +10,7 @@ original values back.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from apiward.core import Owasp, Severity
@@ -151,16 +152,23 @@ async def mass_assignment(ctx: ScanContext) -> None:
         kept: dict[str, Any] = {}
         changed: set[str] = set()
         exchanges: list[Exchange] = []
-        if plan:
-            kept, changed, exchanges = await _try(ctx, target, base, plan, view)
-            if not kept and exchanges and not exchanges[0].ok:
-                # one field the API rejects (a format, a type) must not hide the others
-                for name in list(plan)[:_MAX_SINGLE]:
-                    kept, changed, exchanges = await _try(
-                        ctx, target, base, {name: plan[name]}, view
-                    )
-                    if kept or changed:
-                        break
+        try:
+            if plan:
+                kept, changed, exchanges = await _try(ctx, target, base, plan, view)
+                if not kept and exchanges and not exchanges[0].ok:
+                    # one field the API rejects (a format, a type) must not hide the others
+                    for name in list(plan)[:_MAX_SINGLE]:
+                        kept, changed, exchanges = await _try(
+                            ctx, target, base, {name: plan[name]}, view
+                        )
+                        if kept or changed:
+                            break
+        except BaseException:
+            # interrupted (Ctrl-C, a spent budget) between the write and its undo: put
+            # back every planned field, so the identity is not left an admin
+            with contextlib.suppress(Exception):
+                await _write(ctx, target, {**base, **{k: view[k] for k in plan if k in view}})
+            raise
         restored = True
         if changed:
             back = await _write(ctx, target, {**base, **{k: view[k] for k in changed}})

@@ -18,8 +18,8 @@ from typing import Any
 
 from apiward.core import Operation, Owasp, Severity
 from apiward.scan.canary import CanaryHit
-from apiward.scan.check import Issue, Phase, check
-from apiward.scan.checks.injection_points import Point, Target, inject, points, targets
+from apiward.scan.check import Phase, check
+from apiward.scan.checks.injection_points import Point, Target, inject, point_issue, points, targets
 from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
 
@@ -131,14 +131,12 @@ async def ssrf(ctx: ScanContext) -> None:
         hit = hits[0]
         what = "and returned what it fetched (full-read SSRF)" if full else "(blind SSRF)"
         ctx.report(
-            Issue(
+            point_issue(
+                target,
+                point,
                 f"{target.op.key} fetched a URL given in {point.label} {what}",
-                operation=target.op,
-                exchanges=[answer],
-                identity=target.identity.name,
-                confidence="certain",
+                [answer],
                 severity=Severity.CRITICAL if full else Severity.HIGH,
-                key=point.name,
                 notes=[
                     f"the canary on 127.0.0.1 received {hit.method} {hit.path} from "
                     f"{hit.client} ({hit.headers.get('User-Agent', 'no User-Agent')})"

@@ -23,7 +23,6 @@ error in the consuming operation's answer counts as well.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import re
@@ -34,7 +33,14 @@ from typing import Any
 
 from apiward.core import Location, Operation, Owasp, Schema, Severity
 from apiward.scan.check import Issue, Phase, check
-from apiward.scan.checks.injection_points import Point, Target, caller, inject, targets
+from apiward.scan.checks.injection_points import (
+    Point,
+    Target,
+    caller,
+    each_target,
+    inject,
+    point_issue,
+)
 from apiward.scan.checks.ssrf import URL_WAIT, url_points
 from apiward.scan.context import ScanContext
 from apiward.scan.detect import sql_error
@@ -304,15 +310,13 @@ async def _one(ctx: ScanContext, target: Target) -> None:
 def _issue(target: Target, point: Point, found: _Round) -> Issue:
     traces = _describe(found.traces)
     exchanges = [found.answer, *found.shown]
-    return Issue(
+    return point_issue(
+        target,
+        point,
         f"{target.op.key} consumes data fetched from the URL in {point.label} without "
         f"validating it: {'; '.join(traces)}",
-        operation=target.op,
-        exchanges=exchanges,
-        identity=target.identity.name,
-        confidence="certain",
+        exchanges,
         severity=Severity.CRITICAL if _RAN in found.traces else Severity.MEDIUM,
-        key=point.name,
         notes=["the consuming request (the canary served the poisoned data)"]
         + ["read back through the API"] * (len(exchanges) - 1),
     )
@@ -345,5 +349,4 @@ async def unsafe_consumption(ctx: ScanContext) -> None:
     if ctx.canary is None:
         return
     ops = [op for op in ctx.operations() if op.method != "DELETE" and url_points(ctx, op)]
-    found = await targets(ctx, ops)
-    await asyncio.gather(*(_one(ctx, t) for t in found))
+    await each_target(ctx, ops, _one)

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import BEARER, openapi, scan_demo, scan_spec, served
 
 CHECK = "auth-not-enforced"
 
@@ -26,21 +21,15 @@ def test_quiet_on_both_demos(demo_doc: Document, vulnerable: str, secure: str) -
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
-        "/notes": {"get": {"responses": {"200": {"description": "ok"}}}},
-        "/notes/{id}": {
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "get": {"responses": {"200": {"description": "ok"}}},
-        },
-        "/status": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
+SPEC = openapi({
+    "/notes": {"get": {"responses": {"200": {"description": "ok"}}}},
+    "/notes/{id}": {
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "get": {"responses": {"200": {"description": "ok"}}},
     },
-}  # fmt: skip
+    "/status": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
+}, BEARER)  # fmt: skip
 NOTES = [{"id": 1, "text": "carol's secret"}, {"id": 2, "text": "carol's other secret"}]
 
 
@@ -73,18 +62,12 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["open", "any-token", "soft-200", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "open", "any-token", "soft-200", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
     carol = IdentitySection(headers={"Authorization": "Bearer carol-token"})
-    options = ScanOptions(target=url, identities={"carol": carol}, select=(CHECK,))
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"carol": carol})
 
 
 def test_small_app(app: tuple[str, str]) -> None:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -17,10 +15,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection, LoginSection
-from apiward.core import Document, Finding, from_dict
+from apiward.core import Document, Finding
 from apiward.demo import Settings, serve, serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import DEMO_SPEC, scan_demo
+from apiward.scan import ScanResult
+from tests.scan.conftest import DEMO_SPEC, openapi, scan_demo, scan_spec, served
 
 ENUM, LOCKOUT, WEAK = "login-user-enumeration", "login-no-lockout", "weak-password-accepted"
 
@@ -81,26 +79,24 @@ def test_lockout_on_the_secure_demo_hits_the_lock_and_leaves_the_identities_alon
 # ---------------------------------------------------------------- a login that words it
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/api/session": {
-            "post": {
-                "operationId": "signIn",
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object",
-                    "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
-                }}}},
-                "responses": {"200": {"description": "ok"}, "401": {"description": "no"}},
-            }
+SPEC = openapi({
+    "/api/session": {
+        "post": {
+            "operationId": "signIn",
+            "requestBody": {"content": {"application/json": {"schema": {
+                "type": "object",
+                "properties": {"email": {"type": "string"}, "password": {"type": "string"}},
+            }}}},
+            "responses": {"200": {"description": "ok"}, "401": {"description": "no"}},
         }
-    },
-}  # fmt: skip
+    }
+})  # fmt: skip
 USERS = {"carol@example.com": "Carol-Passw0rd!"}
 
 
-def _login_app(leaky: bool) -> Starlette:
+def _login_app(mode: str) -> Starlette:
+    leaky = mode == "leaky"
+
     async def login(request: Request) -> Response:
         data = await request.json()
         email, password = data.get("email"), data.get("password")
@@ -113,10 +109,7 @@ def _login_app(leaky: bool) -> Starlette:
     return Starlette(routes=[Route("/api/session", login, methods=["POST"])])
 
 
-@pytest.fixture(params=["leaky", "fixed"])
-def login_app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_login_app(request.param == "leaky")) as url:
-        yield request.param, url
+login_app = served(_login_app, "leaky", "fixed")
 
 
 def test_enumeration_by_message_not_by_noise(login_app: tuple[str, str]) -> None:
@@ -126,11 +119,7 @@ def test_enumeration_by_message_not_by_noise(login_app: tuple[str, str]) -> None
         body={"email": "carol@example.com", "password": "Carol-Passw0rd!"},
         token="body.token",
     )
-    options = ScanOptions(
-        target=url, identities={"carol": IdentitySection(login=login)}, select=(ENUM,)
-    )
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors
+    result = scan_spec(SPEC, url, ENUM, identities={"carol": IdentitySection(login=login)})
     if kind == "leaky":
         [finding] = result.findings
         assert finding.confidence == "firm" and "different message" in finding.message
@@ -140,23 +129,19 @@ def test_enumeration_by_message_not_by_noise(login_app: tuple[str, str]) -> None
 
 # ---------------------------------------------------------------- 200 for everything, VAmPI-like
 
-VAMPI_SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        path: {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object",
-                "properties": {
-                    "username": {"type": "string"}, "password": {"type": "string"},
-                    **({"email": {"type": "string"}} if "register" in path else {}),
-                },
-            }}}},
-            "responses": {"200": {"description": "ok"}},
-        }}
-        for path in ("/users/v1/register", "/users/v1/login")
-    },
-}  # fmt: skip
+VAMPI_SPEC = openapi({
+    path: {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {
+                "username": {"type": "string"}, "password": {"type": "string"},
+                **({"email": {"type": "string"}} if "register" in path else {}),
+            },
+        }}}},
+        "responses": {"200": {"description": "ok"}},
+    }}
+    for path in ("/users/v1/register", "/users/v1/login")
+})  # fmt: skip
 
 
 def _vampi(fixed: bool) -> Starlette:
@@ -201,13 +186,14 @@ def test_apis_that_answer_200_to_everything(fixed: bool) -> None:
         token="body.auth_token",
     )
     with serve_app(_vampi(fixed)) as url:
-        options = ScanOptions(
-            target=url,
+        result = scan_spec(
+            VAMPI_SPEC,
+            url,
+            ENUM,
+            LOCKOUT,
+            WEAK,
             identities={"carol": IdentitySection(login=login)},
-            select=(ENUM, LOCKOUT, WEAK),
         )
-        result = scan(from_dict(VAMPI_SPEC), options)
-    assert not result.errors
     found = {f.rule_id: f for f in result.findings}
     if fixed:
         assert found == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from apiward.core import Document
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import demo_auth, scan_demo
 
 CHECK = "body-size-unbounded"
 USERS = {"alice": "Alice-Passw0rd!", "bob": "Bob-Passw0rd!!"}
@@ -14,12 +14,7 @@ USERS = {"alice": "Alice-Passw0rd!", "bob": "Bob-Passw0rd!!"}
 def _profiles(url: str) -> dict[str, dict[str, object]]:
     out = {}
     for name, password in USERS.items():
-        token = httpx.post(
-            f"{url}/auth/login", json={"username": name, "password": password}
-        ).json()["access_token"]
-        out[name] = httpx.get(
-            f"{url}/users/me", headers={"Authorization": f"Bearer {token}"}
-        ).json()
+        out[name] = httpx.get(f"{url}/users/me", headers=demo_auth(url, name, password)).json()
     return out
 
 

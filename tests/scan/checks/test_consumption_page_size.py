@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "page-size-unbounded"
 
@@ -30,17 +24,13 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
 
 
 # ---------------------------------------------------------------- many items, no echo
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/products": {"get": {
-            "parameters": [{"name": "per_page", "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 50}}],
-            "responses": {"200": {"description": "ok"}},
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/products": {"get": {
+        "parameters": [{"name": "per_page", "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 50}}],
+        "responses": {"200": {"description": "ok"}},
+    }},
+})  # fmt: skip
 PRODUCTS = [{"id": i, "name": f"p{i}"} for i in range(1, 301)]
 
 
@@ -56,16 +46,12 @@ def _app(kind: str) -> Starlette:
     return Starlette(routes=[Route("/products", products)])
 
 
-@pytest.fixture(params=["unbounded", "clamps"])
-def shop(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+shop = served(_app, "unbounded", "clamps")
 
 
 def test_more_items_than_the_declared_maximum(shop: tuple[str, str]) -> None:
     kind, url = shop
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK)
     if kind == "clamps":
         assert result.findings == []
         return

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from tests.scan.conftest import demo_auth, openapi, scan_demo, scan_spec, served
 
 CHECK = "rate-limit-missing"
 
@@ -23,10 +17,7 @@ CHECK = "rate-limit-missing"
 def _failed_logins(url: str) -> dict[str, int]:
     out = {}
     for name, password in (("alice", "Alice-Passw0rd!"), ("bob", "Bob-Passw0rd!!")):
-        token = httpx.post(
-            f"{url}/auth/login", json={"username": name, "password": password}
-        ).json()["access_token"]
-        me = httpx.get(f"{url}/users/me", headers={"Authorization": f"Bearer {token}"}).json()
+        me = httpx.get(f"{url}/users/me", headers=demo_auth(url, name, password)).json()
         out[name] = me["failed_logins"]
     return out
 
@@ -46,21 +37,17 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
 
 
 # ---------------------------------------------------------------- an advertised limit
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/v1/sessions": {"post": {
-            "operationId": "signIn",
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["email", "password"],
-                "properties": {"email": {"type": "string", "format": "email"},
-                               "password": {"type": "string"}},
-            }}}},
-            "responses": {"200": {"description": "ok"}, "401": {"description": "no"}},
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/v1/sessions": {"post": {
+        "operationId": "signIn",
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["email", "password"],
+            "properties": {"email": {"type": "string", "format": "email"},
+                           "password": {"type": "string"}},
+        }}}},
+        "responses": {"200": {"description": "ok"}, "401": {"description": "no"}},
+    }},
+})  # fmt: skip
 
 
 def _app(kind: str) -> Starlette:
@@ -75,16 +62,12 @@ def _app(kind: str) -> Starlette:
     return Starlette(routes=[Route("/v1/sessions", sessions, methods=["POST"])])
 
 
-@pytest.fixture(params=["open", "headers"])
-def login_app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+login_app = served(_app, "open", "headers")
 
 
 def test_a_login_found_from_the_spec_alone(login_app: tuple[str, str]) -> None:
     kind, url = login_app
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK)
     assert [f.usages[0].key for f in result.findings] == (
         ["POST /v1/sessions"] if kind == "open" else []
     )

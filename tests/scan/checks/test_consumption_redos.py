@@ -3,40 +3,31 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "redos"
 EVIL = re.compile(r"^(\d+)+$")  # catastrophic on digits then a letter
 LINEAR = re.compile(r"^\d+$")
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/words": {
-            "get": {
-                "parameters": [
-                    {"name": "search", "in": "query", "required": True,
-                     "schema": {"type": "string"}},
-                    {"name": "page", "in": "query", "schema": {"type": "integer"}},
-                ],
-                "responses": {"200": {"description": "ok"}},
-            }
+SPEC = openapi({
+    "/words": {
+        "get": {
+            "parameters": [
+                {"name": "search", "in": "query", "required": True,
+                 "schema": {"type": "string"}},
+                {"name": "page", "in": "query", "schema": {"type": "integer"}},
+            ],
+            "responses": {"200": {"description": "ok"}},
         }
-    },
-}  # fmt: skip
+    }
+})  # fmt: skip
 
 
 def _app(fixed: bool) -> Starlette:
@@ -48,16 +39,12 @@ def _app(fixed: bool) -> Starlette:
     return Starlette(routes=[Route("/words", words)])
 
 
-@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
-def words_app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+words_app = served(_app, False, True, ids=["vulnerable", "fixed"])
 
 
 def test_fires_on_an_evil_regex_only(words_app: tuple[bool, str]) -> None:
     fixed, url = words_app
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK)
     if fixed:
         assert result.findings == []
         return

@@ -9,16 +9,14 @@ import pytest
 
 from apiward.core import Document, from_dict
 from apiward.scan.checks.flows_automation import flow_of, smallest
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import demo_auth, scan_demo
 
 CHECK = "business-flow-unthrottled"
 
 
 def _balances(url: str) -> dict[int, float]:
-    token = httpx.post(
-        f"{url}/auth/login", json={"username": "alice", "password": "Alice-Passw0rd!"}
-    ).json()["access_token"]
-    accounts = httpx.get(f"{url}/accounts", headers={"Authorization": f"Bearer {token}"}).json()
+    auth = demo_auth(url, "alice", "Alice-Passw0rd!")
+    accounts = httpx.get(f"{url}/accounts", headers=auth).json()
     return {a["id"]: a["balance"] for a in accounts}
 
 

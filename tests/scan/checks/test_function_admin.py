@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,10 +12,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
+from apiward.core import Document
 from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import X_KEY, demo_auth, openapi, scan_demo, scan_spec, served
 
 CHECK = "admin-function-exposed"
 
@@ -26,10 +24,8 @@ def _usages(result: Any) -> set[str]:
 
 
 def _roles(url: str) -> dict[str, str]:
-    token = httpx.post(
-        f"{url}/auth/login", json={"username": "admin", "password": "Admin-Passw0rd!"}
-    ).json()["access_token"]
-    users = httpx.get(f"{url}/admin/users", headers={"Authorization": f"Bearer {token}"}).json()
+    auth = demo_auth(url, "admin", "Admin-Passw0rd!")
+    users = httpx.get(f"{url}/admin/users", headers=auth).json()
     return {u["username"]: u["role"] for u in users}
 
 
@@ -50,12 +46,8 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
 
 # ---------------------------------------------------------------- words only
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
-    "security": [{"key": []}],
-    "paths": {
+SPEC = openapi(
+    {
         "/reports": {
             "get": {
                 "summary": "Revenue report (administrators only)",
@@ -64,7 +56,8 @@ SPEC: dict[str, Any] = {
         },
         "/me": {"get": {"responses": {"200": {"description": "ok"}}}},
     },
-}
+    X_KEY,
+)
 KEYS = {"k-admin": "admin", "k-user": "user"}
 
 
@@ -86,10 +79,7 @@ def _app(fixed: bool) -> Starlette:
     return Starlette(routes=[Route("/reports", reports), Route("/me", me)])
 
 
-@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
-def words_app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+words_app = served(_app, False, True, ids=["vulnerable", "fixed"])
 
 
 def test_an_operation_marked_admin_only_in_its_summary(words_app: tuple[bool, str]) -> None:
@@ -98,22 +88,14 @@ def test_an_operation_marked_admin_only_in_its_summary(words_app: tuple[bool, st
         "root": IdentitySection(role="admin", headers={"X-Key": "k-admin"}),
         "carol": IdentitySection(role="user", headers={"X-Key": "k-user"}),
     }
-    result = scan(
-        from_dict(SPEC),
-        ScanOptions(target=url, identities=identities, select=(CHECK,), canary=False),
-    )
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK, identities=identities, canary=False)
     assert _usages(result) == (set() if fixed else {"GET /reports"})
 
 
 # ---------------------------------------------------------------- admin DELETE
 
-NOTES_SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
-    "security": [{"key": []}],
-    "paths": {
+NOTES_SPEC = openapi(
+    {
         "/notes": {
             "get": {"responses": {"200": {"description": "ok"}}},
             "post": {
@@ -144,7 +126,8 @@ NOTES_SPEC: dict[str, Any] = {
             "delete": {"responses": {"204": {"description": "gone"}}},
         },
     },
-}
+    X_KEY,
+)
 
 
 def _notes_app(fixed: bool) -> Starlette:
@@ -192,10 +175,9 @@ def test_an_admin_delete_on_the_callers_own_object(fixed: bool) -> None:
         "carol": IdentitySection(role="user", headers={"X-Key": "k-user"}),
     }
     with serve_app(_notes_app(fixed)) as url:
-        options = ScanOptions(
-            target=url, identities=identities, select=("admin-delete-exposed",), canary=False
+        result = scan_spec(
+            NOTES_SPEC, url, "admin-delete-exposed", identities=identities, canary=False
         )
-        result = scan(from_dict(NOTES_SPEC), options)
         left = httpx.get(f"{url}/notes", headers={"X-Key": "k-user"}).json()
     assert not result.errors
     if fixed:

@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import rule_ids, scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import X_KEY, demo_auth, openapi, rule_ids, scan_demo, scan_spec, served
 
 DELETE = "method-not-allowed-bypass"
 OTHER = "undocumented-method"
 
 
 def _accounts(url: str, user: str, password: str) -> list[int]:
-    token = httpx.post(f"{url}/auth/login", json={"username": user, "password": password}).json()[
-        "access_token"
-    ]
-    answer = httpx.get(f"{url}/accounts", headers={"Authorization": f"Bearer {token}"})
+    answer = httpx.get(f"{url}/accounts", headers=demo_auth(url, user, password))
     return [a["id"] for a in answer.json()]
 
 
@@ -54,20 +46,14 @@ def test_safe_mode_skips_the_delete(demo_doc: Document, vulnerable: str) -> None
 
 # ---------------------------------------------------------------- small apps
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
-    "security": [{"key": []}],
-    "paths": {
-        "/items": {"get": {"responses": {"200": {"description": "ok"}}}},
-        "/items/{id}": {
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "integer"}}],
-            "get": {"responses": {"200": {"description": "ok"}}},
-        },
+SPEC = openapi({
+    "/items": {"get": {"responses": {"200": {"description": "ok"}}}},
+    "/items/{id}": {
+        "parameters": [{"name": "id", "in": "path", "required": True,
+                        "schema": {"type": "integer"}}],
+        "get": {"responses": {"200": {"description": "ok"}}},
     },
-}  # fmt: skip
+}, X_KEY)  # fmt: skip
 ITEMS = [{"id": 1, "name": "one"}, {"id": 2, "name": "two"}]
 
 
@@ -91,17 +77,12 @@ def _app(kind: str) -> Starlette:
     return Starlette(routes=routes)
 
 
-@pytest.fixture(params=["vulnerable", "fixed", "catch-all"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "fixed", "catch-all")
 
 
 def _scan(url: str) -> ScanResult:
     identities = {"carol": IdentitySection(headers={"X-Key": "k"})}
-    result = scan(from_dict(SPEC), ScanOptions(target=url, identities=identities, select=(OTHER,)))
-    assert not result.errors
-    return result
+    return scan_spec(SPEC, url, OTHER, identities=identities)
 
 
 def test_undocumented_patch(app: tuple[str, str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -14,11 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
+from apiward.core import Document
+from apiward.scan import ScanResult
 from apiward.scan.checks import injection_command
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import X_KEY, openapi, scan_demo, scan_spec, serve_param
 
 CHECK = "command-injection"
 
@@ -34,20 +32,13 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header",
-                                               "name": "X-Key"}}},
-    "security": [{"key": []}],
-    "paths": {"/diagnostics": {"post": {
-        "requestBody": {"content": {"application/json": {"schema": {
-            "type": "object", "required": ["hostname", "note"],
-            "properties": {"hostname": {"type": "string"}, "note": {"type": "string"}},
-        }}}},
-        "responses": {"200": {"description": "ok"}},
-    }}},
-}  # fmt: skip
+SPEC = openapi({"/diagnostics": {"post": {
+    "requestBody": {"content": {"application/json": {"schema": {
+        "type": "object", "required": ["hostname", "note"],
+        "properties": {"hostname": {"type": "string"}, "note": {"type": "string"}},
+    }}}},
+    "responses": {"200": {"description": "ok"}},
+}}}, X_KEY)  # fmt: skip
 _SLEEP = re.compile(r"(?:;|\||`|\$\()\s*sleep\s+(\d+(?:\.\d+)?)")
 _ARITH = re.compile(r"(?:;|\n)\s*echo\s+(\w*)\$\(\((\d+)\*(\d+)\)\)")
 
@@ -73,16 +64,12 @@ def app(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str]]:
     monkeypatch.setattr(injection_command, "_DELAY", 1.0)
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+    yield from serve_param(request, _app)
 
 
 def _scan(url: str) -> ScanResult:
     ops = IdentitySection(headers={"X-Key": "k-123456"})
-    options = ScanOptions(target=url, identities={"ops": ops}, select=(CHECK,), canary=False)
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"ops": ops}, canary=False)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

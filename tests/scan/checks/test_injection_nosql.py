@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import BEARER, openapi, scan_demo, scan_spec, served
 
 CHECK = "nosql-injection"
 
@@ -32,29 +29,23 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
 
 _OK = {"200": {"description": "ok"}}
 _STR = {"type": "string"}
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
-        "/login": {"post": {
-            "security": [],
-            "requestBody": _body({"type": "object", "required": ["username", "password"],
-                                  "properties": {"username": _STR, "password": _STR}}),
-            "responses": _OK,
-        }},
-        "/users": {"get": {
-            "parameters": [{"name": "username", "in": "query", "schema": _STR}],
-            "responses": _OK,
-        }},
-        "/orders/search": {"post": {
-            "requestBody": _body({"type": "object", "required": ["code"],
-                                  "properties": {"code": _STR}}),
-            "responses": _OK,
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/login": {"post": {
+        "security": [],
+        "requestBody": _body({"type": "object", "required": ["username", "password"],
+                              "properties": {"username": _STR, "password": _STR}}),
+        "responses": _OK,
+    }},
+    "/users": {"get": {
+        "parameters": [{"name": "username", "in": "query", "schema": _STR}],
+        "responses": _OK,
+    }},
+    "/orders/search": {"post": {
+        "requestBody": _body({"type": "object", "required": ["code"],
+                              "properties": {"code": _STR}}),
+        "responses": _OK,
+    }},
+}, BEARER)  # fmt: skip
 USERS = [
     {"username": "alice", "password": "alice-pw-1"},
     {"username": "bob", "password": "bob-pw-22"},
@@ -134,18 +125,12 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["vulnerable", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
     erin = IdentitySection(headers={"Authorization": "Bearer erin-token"})
-    options = ScanOptions(target=url, identities={"erin": erin}, select=(CHECK,), canary=False)
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"erin": erin}, canary=False)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "path-traversal"
 
@@ -31,23 +27,19 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/docs/{name}": {"get": {
-            "parameters": [{"name": "name", "in": "path", "required": True,
-                            "schema": {"type": "string", "example": "guide.txt"}}],
-            "responses": {"200": {"description": "ok"}},
-        }},
-        "/notes": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "properties": {"filename": {"type": "string"}},
-            }}}},
-            "responses": {"201": {"description": "ok"}},
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/docs/{name}": {"get": {
+        "parameters": [{"name": "name", "in": "path", "required": True,
+                        "schema": {"type": "string", "example": "guide.txt"}}],
+        "responses": {"200": {"description": "ok"}},
+    }},
+    "/notes": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "properties": {"filename": {"type": "string"}},
+        }}}},
+        "responses": {"201": {"description": "ok"}},
+    }},
+})  # fmt: skip
 FILES = {
     "/srv/docs/guide.txt": "How to use the service.\n",
     "/etc/passwd": "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/usr/sbin/nologin\n",
@@ -76,16 +68,11 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["filtered", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "filtered", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,), canary=False))
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, canary=False)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

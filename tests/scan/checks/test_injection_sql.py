@@ -14,11 +14,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
+from apiward.core import Document
+from apiward.scan import ScanResult
 from apiward.scan.checks import injection_sql
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import openapi, scan_demo, scan_spec, serve_param
 
 CHECK = "sql-injection"
 
@@ -35,29 +34,25 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
 
 
 _OK = {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/items": {"get": {
-            "parameters": [{"name": "q", "in": "query", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": _OK,
-        }},
-        "/users/{username}": {"get": {
-            "parameters": [{"name": "username", "in": "path", "required": True,
-                            "schema": {"type": "string", "example": "alice"}}],
-            "responses": _OK,
-        }},
-        "/notes": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["title"],
-                "properties": {"title": {"type": "string"}},
-            }}}},
-            "responses": _OK,
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/items": {"get": {
+        "parameters": [{"name": "q", "in": "query", "required": True,
+                        "schema": {"type": "string"}}],
+        "responses": _OK,
+    }},
+    "/users/{username}": {"get": {
+        "parameters": [{"name": "username", "in": "path", "required": True,
+                        "schema": {"type": "string", "example": "alice"}}],
+        "responses": _OK,
+    }},
+    "/notes": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["title"],
+            "properties": {"title": {"type": "string"}},
+        }}}},
+        "responses": _OK,
+    }},
+})  # fmt: skip
 
 
 def _sleep(seconds: Any) -> int:
@@ -137,14 +132,11 @@ def app(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[str, str]]:
     monkeypatch.setattr(injection_sql, "_DELAY", 1.0)  # keeps the timed case short
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+    yield from serve_param(request, _app)
 
 
 def _scan(url: str) -> ScanResult:
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,), canary=False))
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, canary=False)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

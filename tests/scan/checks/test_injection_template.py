@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 import jinja2
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import BEARER, openapi, scan_demo, scan_spec, served
 
 CHECK = "ssti"
 
@@ -27,19 +23,13 @@ def test_quiet_on_both_demos(demo_doc: Document, vulnerable: str, secure: str) -
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {"/cards/preview": {"post": {
-        "requestBody": {"content": {"application/json": {"schema": {
-            "type": "object", "required": ["recipient"],
-            "properties": {"recipient": {"type": "string"}, "amount": {"type": "integer"}},
-        }}}},
-        "responses": {"200": {"description": "ok"}},
-    }}},
-}  # fmt: skip
+SPEC = openapi({"/cards/preview": {"post": {
+    "requestBody": {"content": {"application/json": {"schema": {
+        "type": "object", "required": ["recipient"],
+        "properties": {"recipient": {"type": "string"}, "amount": {"type": "integer"}},
+    }}}},
+    "responses": {"200": {"description": "ok"}},
+}}}, BEARER)  # fmt: skip
 
 
 def _app(mode: str) -> Starlette:
@@ -64,18 +54,12 @@ def _app(mode: str) -> Starlette:
     return Starlette(routes=[Route("/cards/preview", preview, methods=["POST"])])
 
 
-@pytest.fixture(params=["vulnerable", "mako-like", "echo", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "mako-like", "echo", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
     dana = IdentitySection(headers={"Authorization": "Bearer dana-token"})
-    options = ScanOptions(target=url, identities={"dana": dana}, select=(CHECK,), canary=False)
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"dana": dana}, canary=False)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -13,11 +11,9 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apiward.config import IdentitySection
-from apiward.core import Document, Severity, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
+from apiward.core import Document, Severity
 from apiward.scan.checks.inventory_shadow import base_siblings, version_siblings
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import scan_demo, scan_spec, served
 
 CHECK = "shadow-endpoint"
 
@@ -89,20 +85,13 @@ class _Locked:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture(params=["vulnerable", "fixed", "spa", "locked"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "fixed", "spa", "locked")
 
 
 def test_small_apps(app: tuple[str, str]) -> None:
     kind, url = app
     identities = {"carol": IdentitySection(headers={"X-Key": "k"})}
-    result = scan(
-        from_dict(SPEC),
-        ScanOptions(target=url, identities=identities, select=(CHECK,), canary=False),
-    )
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK, identities=identities, canary=False)
     found = {f.key: f.identity for f in result.findings}
     if kind == "vulnerable":
         assert found == {"/api/v1/items": "anonymous", "/internal/users": "carol"}

@@ -6,11 +6,9 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
@@ -20,11 +18,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, Severity, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
+from apiward.core import Document, Severity
+from apiward.scan import ScanResult
 from apiward.scan.jwt_forge import parse
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import scan_demo, scan_spec, served
 
 CHECK = "jwt-key-confusion"
 KEY = RSAKey.generate_key(2048, {"kid": "k1", "use": "sig"})
@@ -66,7 +63,9 @@ def _verify(token: str, vulnerable: bool) -> dict[str, Any] | None:
         return None
 
 
-def _app(vulnerable: bool) -> Starlette:
+def _app(mode: str) -> Starlette:
+    vulnerable = mode == "vulnerable"
+
     async def login(request: Request) -> Response:
         claims = {"sub": "carol", "role": "user", "exp": int(time.time()) + 900}
         token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, KEY, algorithms=["RS256"])
@@ -101,21 +100,13 @@ def _app(vulnerable: bool) -> Starlette:
     )
 
 
-@pytest.fixture(params=["vulnerable", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param == "vulnerable")) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "fixed")
 
 
 def _scan(url: str, log: Path) -> ScanResult:
     login = {"operation": "POST /login", "body": {}, "token": "body.token"}
     carol = IdentitySection.model_validate({"login": login})
-    options = ScanOptions(
-        target=url, identities={"carol": carol}, select=(CHECK,), request_log=str(log)
-    )
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"carol": carol}, request_log=str(log))
 
 
 def test_key_confusion(app: tuple[str, str], tmp_path: Path) -> None:

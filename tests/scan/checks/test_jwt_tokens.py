@@ -11,7 +11,6 @@ import base64
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,10 +23,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Finding, Severity, from_dict, load
-from apiward.demo import Settings, serve, serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import DEMO_SPEC, scan_demo
+from apiward.core import Finding, Severity, load
+from apiward.demo import Settings, serve
+from apiward.scan import ScanResult
+from tests.scan.conftest import BEARER, DEMO_SPEC, openapi, scan_demo, scan_spec, served
 
 NONE, SIGNATURE, WEAK, EXPIRY = (
     "jwt-alg-none",
@@ -75,17 +74,14 @@ def test_quiet_on_the_secure_demo(secure: str) -> None:
 # ---------------------------------------------------------------- a strongly keyed HS256 app
 
 KEY = OctKey.import_key(secrets.token_bytes(32))
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
+SPEC = openapi(
+    {
         "/login": {"post": {"security": [], "responses": {"200": {"description": "ok"}}}},
         "/me": {"get": {"responses": {"200": {"description": "ok"}}}},
         "/admin/stats": {"get": {"responses": {"200": {"description": "ok"}}}},
     },
-}
+    BEARER,
+)
 
 
 def _token(claims: dict[str, Any]) -> str:
@@ -141,20 +137,14 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["unverified", "no-exp", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "unverified", "no-exp", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
     expired = _token({"sub": "carol", "role": "user", "exp": int(time.time()) - 600})
     login = {"operation": "POST /login", "body": {}, "token": "body.token"}
     carol = IdentitySection.model_validate({"login": login, "expired-token": expired})
-    options = ScanOptions(target=url, identities={"carol": carol}, select=ALL)
-    result = scan(from_dict(SPEC), options)
-    assert not result.errors
-    return result
+    return scan_spec(SPEC, url, *ALL, identities={"carol": carol})
 
 
 def test_small_app(app: tuple[str, str]) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -12,11 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, Severity, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
+from apiward.core import Document, Severity
 from apiward.scan.checks.misconfig_cors import cors_verdict
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "cors-misconfigured"
 
@@ -50,11 +45,7 @@ def test_verdict(headers: dict[str, str], expected: Severity | None) -> None:
     assert (verdict.severity if verdict else None) == expected
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {"/items": {"get": {"responses": {"200": {"description": "ok"}}}}},
-}
+SPEC = openapi({"/items": {"get": {"responses": {"200": {"description": "ok"}}}}})
 
 
 def _preflight_app(fixed: bool) -> Starlette:
@@ -77,14 +68,10 @@ def _preflight_app(fixed: bool) -> Starlette:
     return Starlette(routes=[Route("/items", items, methods=["GET", "OPTIONS"])])
 
 
-@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
-def preflight_app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
-    with serve_app(_preflight_app(request.param)) as url:
-        yield request.param, url
+preflight_app = served(_preflight_app, False, True, ids=["vulnerable", "fixed"])
 
 
 def test_a_preflight_that_reflects_any_origin(preflight_app: tuple[bool, str]) -> None:
     fixed, url = preflight_app
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,), canary=False))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK, canary=False)
     assert [f.severity for f in result.findings] == ([] if fixed else [Severity.HIGH])

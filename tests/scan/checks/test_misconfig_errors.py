@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "stack-trace-exposed"
 
@@ -30,18 +25,16 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
+SPEC = openapi(
+    {
         "/items": {
             "get": {
                 "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
                 "responses": {"200": {"description": "ok"}},
             }
         }
-    },
-}
+    }
+)
 
 
 def _app(fixed: bool) -> Starlette:
@@ -59,14 +52,10 @@ def _app(fixed: bool) -> Starlette:
     return Starlette(routes=[Route("/items", items)])
 
 
-@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, False, True, ids=["vulnerable", "fixed"])
 
 
 def test_a_query_parameter_past_any_integer(app: tuple[bool, str]) -> None:
     fixed, url = app
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK)
     assert [f.rule_id for f in result.findings] == ([] if fixed else [CHECK])

@@ -14,10 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, Severity, from_dict
+from apiward.core import Document, Severity
 from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from tests.scan.conftest import X_KEY, openapi, scan_demo, scan_spec
 
 CHECK = "excessive-data-exposure"
 
@@ -46,30 +45,24 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}}
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
-    "security": [{"key": []}],
-    "paths": {
-        "/auth/token": {"get": {"responses": _json({"type": "object"})}},
-        "/members": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["username", "password"],
-                "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
-            }}}},
-            "responses": _json({"type": "object"}),
-        }},
-        "/profile": {"get": {"responses": _json(
-            {"type": "object", "properties": {"name": {"type": "string"}}})}},
-        "/settings": {"get": {"responses": _json({
-            "type": "object", "additionalProperties": False,
-            "properties": {"theme": {"type": "string"}}})}},
-        "/notes": {"get": {"responses": _json({
-            "type": "object", "additionalProperties": True,
-            "properties": {"text": {"type": "string"}}})}},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/auth/token": {"get": {"responses": _json({"type": "object"})}},
+    "/members": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["username", "password"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+        }}}},
+        "responses": _json({"type": "object"}),
+    }},
+    "/profile": {"get": {"responses": _json(
+        {"type": "object", "properties": {"name": {"type": "string"}}})}},
+    "/settings": {"get": {"responses": _json({
+        "type": "object", "additionalProperties": False,
+        "properties": {"theme": {"type": "string"}}})}},
+    "/notes": {"get": {"responses": _json({
+        "type": "object", "additionalProperties": True,
+        "properties": {"text": {"type": "string"}}})}},
+}, X_KEY)  # fmt: skip
 
 
 def _app() -> Starlette:
@@ -107,10 +100,7 @@ def app_url() -> Iterator[str]:
 
 def test_secrets_and_undeclared_fields_not_tokens_or_echoes(app_url: str) -> None:
     identities = {"carol": IdentitySection(role="user", headers={"X-Key": "k"})}
-    result = scan(
-        from_dict(SPEC), ScanOptions(target=app_url, identities=identities, select=(CHECK,))
-    )
-    assert not result.errors
+    result = scan_spec(SPEC, app_url, CHECK, identities=identities)
     found = {f.usages[0].key: f for f in result.findings}
     assert set(found) == {"GET /profile", "GET /settings"}
     profile = found["GET /profile"]

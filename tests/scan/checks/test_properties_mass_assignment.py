@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, Severity, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document, Severity
+from tests.scan.conftest import demo_auth, openapi, scan_demo, scan_spec, served
 
 CHECK = "mass-assignment"
 
 
 def _state(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Alice's profile and her account 1, as she sees them."""
-    token = httpx.post(
-        f"{url}/auth/login", json={"username": "alice", "password": "Alice-Passw0rd!"}
-    ).json()["access_token"]
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = demo_auth(url, "alice", "Alice-Passw0rd!")
     me = httpx.get(f"{url}/users/me", headers=auth).json()
     return me, httpx.get(f"{url}/accounts/1", headers=auth).json()
 
@@ -101,17 +94,13 @@ def _app(kind: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["binds", "echoes"])
-def profile_app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+profile_app = served(_app, "binds", "echoes")
 
 
 def test_only_a_value_that_persisted_counts(profile_app: tuple[str, str]) -> None:
     kind, url = profile_app
     identities = {"carol": IdentitySection(role="user", headers={"X-Key": "k"})}
-    result = scan(from_dict(SPEC), ScanOptions(target=url, identities=identities, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SPEC, url, CHECK, identities=identities)
     if kind == "echoes":
         assert result.findings == []
         return
@@ -122,21 +111,17 @@ def test_only_a_value_that_persisted_counts(profile_app: tuple[str, str]) -> Non
 
 
 # ---------------------------------------------------------------- a sign-up born admin
-SIGNUP_SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "paths": {
-        "/users/v1/register": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["username", "password", "email"],
-                "properties": {"username": {"type": "string"}, "password": {"type": "string"},
-                               "email": {"type": "string", "format": "email"}},
-            }}}},
-            "responses": {"200": {"description": "ok"}},
-        }},
-        "/users/v1/_debug": {"get": {"responses": {"200": {"description": "ok"}}}},
-    },
-}  # fmt: skip
+SIGNUP_SPEC = openapi({
+    "/users/v1/register": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["username", "password", "email"],
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"},
+                           "email": {"type": "string", "format": "email"}},
+        }}}},
+        "responses": {"200": {"description": "ok"}},
+    }},
+    "/users/v1/_debug": {"get": {"responses": {"200": {"description": "ok"}}}},
+})  # fmt: skip
 
 
 def _signup_app(fixed: bool) -> Starlette:
@@ -165,16 +150,12 @@ def _signup_app(fixed: bool) -> Starlette:
     )
 
 
-@pytest.fixture(params=[False, True], ids=["vulnerable", "fixed"])
-def signup_app(request: pytest.FixtureRequest) -> Iterator[tuple[bool, str]]:
-    with serve_app(_signup_app(request.param)) as url:
-        yield request.param, url
+signup_app = served(_signup_app, False, True, ids=["vulnerable", "fixed"])
 
 
 def test_a_sign_up_that_keeps_admin(signup_app: tuple[bool, str]) -> None:
     fixed, url = signup_app
-    result = scan(from_dict(SIGNUP_SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors
+    result = scan_spec(SIGNUP_SPEC, url, CHECK)
     if fixed:
         assert result.findings == []
         return

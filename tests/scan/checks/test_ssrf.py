@@ -5,10 +5,7 @@ from __future__ import annotations
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,10 +13,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.config import IdentitySection
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import BEARER, openapi, scan_demo, scan_spec, served
 
 CHECK = "ssrf"
 
@@ -40,25 +36,19 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
 
 
 _URL = {"type": "string", "format": "uri"}
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
-        "/webhooks": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["callback", "event"],
-                "properties": {"callback": {"type": "string"}, "event": {"type": "string"}},
-            }}}},
-            "responses": {"201": {"description": "ok"}},
-        }},
-        "/preview": {"get": {
-            "parameters": [{"name": "link", "in": "query", "required": True, "schema": _URL}],
-            "responses": {"200": {"description": "ok"}},
-        }},
-    },
-}  # fmt: skip
+SPEC = openapi({
+    "/webhooks": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["callback", "event"],
+            "properties": {"callback": {"type": "string"}, "event": {"type": "string"}},
+        }}}},
+        "responses": {"201": {"description": "ok"}},
+    }},
+    "/preview": {"get": {
+        "parameters": [{"name": "link", "in": "query", "required": True, "schema": _URL}],
+        "responses": {"200": {"description": "ok"}},
+    }},
+}, BEARER)  # fmt: skip
 
 
 def _fetch(url: str) -> bytes:
@@ -104,19 +94,12 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["vulnerable", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "vulnerable", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
     gil = IdentitySection(headers={"Authorization": "Bearer gil-token"})
-    result = scan(
-        from_dict(SPEC), ScanOptions(target=url, identities={"gil": gil}, select=(CHECK,))
-    )
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK, identities={"gil": gil})
 
 
 def test_small_apps(app: tuple[str, str]) -> None:

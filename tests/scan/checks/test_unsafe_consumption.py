@@ -6,20 +6,17 @@ import json
 import re
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from apiward.core import Document, from_dict
-from apiward.demo import serve_app
-from apiward.scan import ScanOptions, ScanResult, scan
-from tests.scan.conftest import scan_demo
+from apiward.core import Document
+from apiward.scan import ScanResult
+from tests.scan.conftest import openapi, scan_demo, scan_spec, served
 
 CHECK = "unsafe-consumption"
 
@@ -36,31 +33,27 @@ def test_quiet_on_the_secure_demo(demo_doc: Document, secure: str) -> None:
     assert scan_demo(demo_doc, secure, CHECK).findings == []
 
 
-SPEC: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "t", "version": "1"},
-    "components": {"schemas": {"Book": {
-        "type": "object",
-        "properties": {"id": {"type": "integer"},
-                       "title": {"type": "string", "maxLength": 40},
-                       "pages": {"type": "integer", "minimum": 1}},
-    }}},
-    "paths": {
-        "/books/import": {"post": {
-            "requestBody": {"content": {"application/json": {"schema": {
-                "type": "object", "required": ["source"],
-                "properties": {"source": {"type": "string"}},
-            }}}},
-            "responses": {"200": {"description": "ok"}},
-        }},
-        "/books": {"get": {
-            "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "ok", "content": {"application/json": {
-                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}},
-            }}}},
-        }},
-    },
+BOOK = {
+    "type": "object",
+    "properties": {"id": {"type": "integer"},
+                   "title": {"type": "string", "maxLength": 40},
+                   "pages": {"type": "integer", "minimum": 1}},
 }  # fmt: skip
+SPEC = openapi({
+    "/books/import": {"post": {
+        "requestBody": {"content": {"application/json": {"schema": {
+            "type": "object", "required": ["source"],
+            "properties": {"source": {"type": "string"}},
+        }}}},
+        "responses": {"200": {"description": "ok"}},
+    }},
+    "/books": {"get": {
+        "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "ok", "content": {"application/json": {
+            "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Book"}},
+        }}}},
+    }},
+}, schemas={"Book": BOOK})  # fmt: skip
 
 
 def _fetch(url: str) -> bytes:
@@ -138,16 +131,11 @@ def _app(mode: str) -> Starlette:
     )
 
 
-@pytest.fixture(params=["trusting", "mysqlish", "fixed"])
-def app(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    with serve_app(_app(request.param)) as url:
-        yield request.param, url
+app = served(_app, "trusting", "mysqlish", "fixed")
 
 
 def _scan(url: str) -> ScanResult:
-    result = scan(from_dict(SPEC), ScanOptions(target=url, select=(CHECK,)))
-    assert not result.errors, result.errors
-    return result
+    return scan_spec(SPEC, url, CHECK)
 
 
 def test_small_apps(app: tuple[str, str]) -> None:
