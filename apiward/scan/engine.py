@@ -149,7 +149,8 @@ def _unrecognised_identities(ctx: ScanContext) -> list[str]:
         tried = [
             ex for (key, name), ex in ctx.seen.items() if name == ident.name and key in protected
         ]
-        if tried and not any(ex.ok for ex in tried):
+        # 401/403 only: any other answer (a 404, a 502) means the credentials got through
+        if tried and all(ex.status in (401, 403) for ex in tried):
             statuses = sorted({ex.status for ex in tried})
             out.append(
                 f"identity {ident.name}: all {len(tried)} protected operations tried refused its "
