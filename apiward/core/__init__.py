@@ -7,6 +7,7 @@ for a concrete request with :class:`Router`; report problems as :class:`Finding`
 
 from apiward.core.document import Document
 from apiward.core.findings import Evidence, Finding, Location, OperationRef, Owasp, Severity
+from apiward.core.inline import inline
 from apiward.core.loader import from_dict, load, loads
 from apiward.core.model import (
     Header,
@@ -50,6 +51,7 @@ __all__ = [
     "Server",
     "Severity",
     "from_dict",
+    "inline",
     "load",
     "loads",
     "schema_types",
