@@ -12,6 +12,7 @@ from apiward.audit import RULES, AuditConfig, audit
 from apiward.audit.gate import AuditRun, Gate, SpecFailure
 from apiward.audit.result import AuditResult
 from apiward.cli import cli
+from apiward.cli.options import baseline_options, config_option, output_options, terminal_options
 from apiward.cli.rules_list import list_rules
 from apiward.config import AuditSection, find_config, load_config
 from apiward.core import Limits, Severity, load
@@ -26,28 +27,10 @@ SEVERITIES = [s.value for s in Severity]
 
 @cli.command("audit")
 @click.argument("specs", nargs=-1, metavar="SPEC...")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
+@output_options(
+    FORMATS, "Write the report to FILE (the terminal then gets a one-line summary per spec)."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the report to FILE (the terminal then gets a one-line summary per spec).",
-)
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file [default: ./apiward.yaml if present].",
-)
+@config_option("")
 @click.option(
     "-r",
     "--rule",
@@ -57,38 +40,16 @@ SEVERITIES = [s.value for s in Severity]
     help="Run only this rule (repeat, or separate ids with commas).",
 )
 @click.option(
-    "--fail-on",
-    type=click.Choice([*SEVERITIES, "none"]),
-    help="Exit 1 on a finding at or above this severity [default: high, or audit.fail-on].",
-)
-@click.option(
     "--min-score",
     type=click.IntRange(0, 100),
     metavar="N",
     help="Exit 1 when a spec scores below N.",
 )
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False),
-    help="Report only findings not in this baseline file.",
+@baseline_options(
+    "high, or audit.fail-on",
+    "Write the current findings to FILE as the new baseline (they then do not fail the run).",
 )
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write the current findings to FILE as the new baseline (they then do not fail the run).",
-)
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Findings detailed per rule in text and markdown (0: all).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Every finding, operation and remediation.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No report on the terminal; the exit code says it."
-)
+@terminal_options("rule", "Every finding, operation and remediation.")
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1),

@@ -10,6 +10,7 @@ import click
 
 from apiward.cli import cli
 from apiward.cli.audit import _color, _emit, _width
+from apiward.cli.options import baseline_options, config_option, output_options, terminal_options
 from apiward.config import ScanSection, find_config, load_config
 from apiward.config.scan import operation_key
 from apiward.core import Document, Severity, load
@@ -29,28 +30,8 @@ DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
 @click.option(
     "-t", "--target", metavar="URL", help="Base URL of the API [default: the spec's server]."
 )
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file with identities [default: ./apiward.yaml if present].",
-)
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(SCAN_FORMATS),
-    default="text",
-    show_default=True,
-    help="Report format.",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write the report to FILE (the terminal then gets a summary).",
-)
+@config_option(" with identities")
+@output_options(SCAN_FORMATS, "Write the report to FILE (the terminal then gets a summary).")
 @click.option(
     "-k",
     "--check",
@@ -72,22 +53,7 @@ DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
     default=None,
     help="No destructive calls: no DELETE (no delete checks), no state resets.",
 )
-@click.option(
-    "--fail-on",
-    type=click.Choice([*SEVERITIES, "none"]),
-    help="Exit 1 on a finding at or above this severity [default: high].",
-)
-@click.option(
-    "--baseline",
-    type=click.Path(dir_okay=False),
-    help="Report only findings not in this baseline file.",
-)
-@click.option(
-    "--write-baseline",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    help="Write this run's findings to FILE as the accepted baseline.",
-)
+@baseline_options("high", "Write this run's findings to FILE as the accepted baseline.")
 @click.option("--budget", type=click.IntRange(min=1), help="Most requests to send [default: 5000].")
 @click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight [default: 8].")
 @click.option(
@@ -119,17 +85,7 @@ DEFAULT_STATE = os.path.join(".apiward", "scan-state.ndjson")
     is_flag=True,
     help="Go on from an interrupted scan: keep its findings, skip its finished checks.",
 )
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=3,
-    show_default=True,
-    help="Findings detailed per check in text and markdown (0: all).",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Every finding with its evidence.")
-@click.option(
-    "-q", "--quiet", is_flag=True, help="No report on the terminal; the exit code says it."
-)
+@terminal_options("check", "Every finding with its evidence.")
 @click.option("--list-checks", "show_checks", is_flag=True, help="List the checks and exit.")
 def scan_command(
     spec: str | None,
