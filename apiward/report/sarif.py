@@ -148,14 +148,15 @@ def _location(
     if loc.line is not None and loc.column is not None:
         region["startColumn"] = loc.column
     out: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": _artifact(loc.file, options), "region": region}
+        "physicalLocation": {"artifactLocation": artifact(loc.file, options), "region": region}
     }
     if logical:
         out["logicalLocations"] = [{"fullyQualifiedName": loc.pointer or "/", "kind": "member"}]
     return out
 
 
-def _artifact(file: str, options: ReportOptions) -> dict[str, str]:
+def artifact(file: str, options: ReportOptions) -> dict[str, str]:
+    """A SARIF artifactLocation: relative to ``%SRCROOT%`` (the cwd) when under it."""
     if file.startswith(("http://", "https://")):
         return {"uri": file}
     if not os.path.isabs(file):
@@ -167,4 +168,4 @@ def _artifact(file: str, options: ReportOptions) -> dict[str, str]:
 
 
 def _display_uri(file: str, options: ReportOptions) -> str:
-    return _artifact(file, options)["uri"]
+    return artifact(file, options)["uri"]

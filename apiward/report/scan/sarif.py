@@ -13,15 +13,20 @@ run's ``automationDetails`` keep scan alerts apart from audit ones on GitHub.
 from __future__ import annotations
 
 import json
-import os
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 from apiward import __version__
 from apiward.core import Finding, Location, Severity
 from apiward.report.common import ReportOptions, clean, reflow
-from apiward.report.sarif import FINGERPRINT_KEY, LEVEL, SARIF_SCHEMA, SECURITY_SEVERITY, SRCROOT
+from apiward.report.sarif import (
+    FINGERPRINT_KEY,
+    LEVEL,
+    SARIF_SCHEMA,
+    SECURITY_SEVERITY,
+    SRCROOT,
+    artifact,
+)
 from apiward.report.scan import scan_reporter
 from apiward.report.scan.common import API_WIDE, check_index, checks_run, fails, operation
 from apiward.scan.check import Check
@@ -139,7 +144,7 @@ def _result(
         lines.append(f"Reproduce: {clean(f.curl)}")
     loc = f.location or Location(result.spec, "")
     physical: dict[str, Any] = {
-        "artifactLocation": _artifact(loc.file, options),
+        "artifactLocation": artifact(loc.file, options),
         "region": {"startLine": loc.line or 1},
     }
     if loc.line is not None and loc.column is not None:
@@ -170,14 +175,3 @@ def _result(
     if f.rule_id in index:
         out["ruleIndex"] = index[f.rule_id]
     return out
-
-
-def _artifact(file: str, options: ReportOptions) -> dict[str, str]:
-    if file.startswith(("http://", "https://")):
-        return {"uri": file}
-    if not os.path.isabs(file):
-        return {"uri": urllib.parse.quote(file.replace(os.sep, "/"))}
-    rel = os.path.relpath(file, options.cwd)
-    if rel.startswith(".."):
-        return {"uri": Path(file).as_uri()}
-    return {"uri": urllib.parse.quote(rel.replace(os.sep, "/")), "uriBaseId": SRCROOT}
