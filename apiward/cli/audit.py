@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 import click
@@ -12,6 +11,7 @@ from apiward.audit import RULES, AuditConfig, audit
 from apiward.audit.gate import AuditRun, Gate, SpecFailure
 from apiward.audit.result import AuditResult
 from apiward.cli import cli
+from apiward.cli.common import emit, load_baseline, report_options, split_ids
 from apiward.cli.options import baseline_options, config_option, output_options, terminal_options
 from apiward.cli.rules_list import list_rules
 from apiward.config import AuditSection, find_config, load_config
@@ -94,10 +94,10 @@ def audit_command(
     section = load_config(config_path or find_config(), known={"audit rule": RULES.names()}).audit
     if specs == ("rules",) and not os.path.exists("rules"):
         show_rules = True  # `apiward audit rules`, unless a spec file is really called so
-    ids = _rule_ids(only)
+    ids = split_ids(only)
     AuditConfig.from_section(section, only=ids).selected_rules()  # unknown ids fail before loading
     if show_rules:
-        _emit(list_rules(section, fmt), output)
+        emit(list_rules(section, fmt), output)
         return
     if not specs:
         raise UsageError("no spec given (apiward audit SPEC..., or --list-rules)")
@@ -107,7 +107,7 @@ def audit_command(
         None if level == "none" else Severity(level),
         min_score if min_score is not None else section.min_score,
     )
-    known = _baseline(baseline or section.baseline, write_baseline)
+    known = load_baseline(baseline or section.baseline, write_baseline)
     run = AuditRun([], gate, findings_gate=write_baseline is None)
     audited = []
     for spec in specs:
@@ -145,12 +145,11 @@ def _report(
     run: AuditRun, fmt: str, output: str | None, limit: int, verbose: bool, quiet: bool
 ) -> None:
     to_terminal = output is None and not quiet
-    color = to_terminal and fmt == "text" and _color()
-    options = ReportOptions(limit=limit, verbose=verbose, color=color, width=_width())
+    options = report_options(fmt, output, quiet, limit, verbose)
     if output is not None:
-        _emit(render(fmt, run, options), output)
+        emit(render(fmt, run, options), output)
     elif not quiet:
-        _emit(render(fmt, run, options), None)
+        emit(render(fmt, run, options), None)
     if not (to_terminal and fmt == "text"):
         # the text report shows these itself; with any other output they go to stderr
         for result in run.results:
@@ -171,52 +170,3 @@ def _one_line(result: AuditResult, run: AuditRun, options: ReportOptions) -> str
     verdict = "FAIL: " + "; ".join(reasons) if reasons else "PASS"
     name = display_path(result.spec, options.cwd)
     return f"{name}: score {result.score.total}/100, {counts} - {verdict}"
-
-
-def _baseline(path: str | None, write_to: str | None) -> Baseline | None:
-    if path is None:
-        return None
-    same = write_to is not None and os.path.abspath(path) == os.path.abspath(write_to)
-    if same and not os.path.exists(path):
-        return None  # writing the first baseline
-    return Baseline.load(path)
-
-
-def _rule_ids(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
-def _emit(text: str, output: str | None) -> None:
-    # backslashreplace: a lone surrogate from a JSON spec must not crash the write
-    if output is None:
-        stream = sys.stdout
-        buffer = getattr(stream, "buffer", None)
-        if buffer is not None:
-            stream.flush()
-            buffer.write(text.encode("utf-8", "backslashreplace"))
-            buffer.flush()
-        else:
-            stream.write(text)
-        return
-    try:
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-
-
-def _color() -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    return sys.stdout.isatty()
-
-
-def _width() -> int:
-    if sys.stdout.isatty():
-        return shutil.get_terminal_size((100, 24)).columns
-    try:
-        return max(60, int(os.environ.get("COLUMNS", "100")))
-    except ValueError:
-        return 100

@@ -9,15 +9,13 @@ import time
 import click
 
 from apiward.cli import cli
-from apiward.cli.audit import _color, _emit, _width
+from apiward.cli.common import emit, load_baseline, report_options, split_ids
 from apiward.cli.options import baseline_options, config_option, output_options, terminal_options
 from apiward.config import ScanSection, find_config, load_config
 from apiward.config.scan import operation_key
 from apiward.core import Document, Severity, load
-from apiward.core.baseline import Baseline
 from apiward.core.baseline import write_baseline as save_baseline
 from apiward.errors import UsageError
-from apiward.report import ReportOptions
 from apiward.report.scan import SCAN_FORMATS, render_scan
 from apiward.scan import CHECKS, Progress, ScanOptions, ScanResult, result_from_state, scan
 
@@ -134,7 +132,7 @@ def scan_command(
     """
     section = load_config(config_path or find_config(), known={"scan check": CHECKS.names()}).scan
     if show_checks:
-        _emit(_checks_table(), output)
+        emit(_checks_table(), output)
         return
     if spec is None:
         raise UsageError("no spec given (apiward scan SPEC --target URL, or --list-checks)")
@@ -145,8 +143,8 @@ def scan_command(
     options = ScanOptions.from_section(
         section,
         url,
-        select=tuple(_ids(only)),
-        disabled=section.disabled | frozenset(_ids(skip)),
+        select=tuple(split_ids(only)),
+        disabled=section.disabled | frozenset(split_ids(skip)),
         exclude=(*section.exclude, *_operations(exclude)),
         safe=safe,
         budget=budget,
@@ -158,7 +156,7 @@ def scan_command(
         resume=resume,
     )
     options.selected_checks()  # unknown ids fail before anything is sent
-    known = _baseline(baseline or section.baseline, write_baseline)
+    known = load_baseline(baseline or section.baseline, write_baseline)
     if from_state:
         result = result_from_state(doc, options, baseline=known)
     else:
@@ -189,11 +187,9 @@ def _report(
     verbose: bool,
     quiet: bool,
 ) -> None:
-    to_terminal = output is None and not quiet
-    color = to_terminal and fmt == "text" and _color()
-    options = ReportOptions(limit=limit, verbose=verbose, color=color, width=_width())
+    options = report_options(fmt, output, quiet, limit, verbose)
     if output is not None or not quiet:
-        _emit(render_scan(fmt, result, options, fail_on=gate), output)
+        emit(render_scan(fmt, result, options, fail_on=gate), output)
     for err in result.errors:
         click.echo(f"error: check {err.check_id} failed: {err.message}", err=True)
     if not quiet:
@@ -251,24 +247,11 @@ def _server_url(doc: Document) -> str:
     raise UsageError("no target: give --target URL (the spec names no absolute http(s) server)")
 
 
-def _baseline(path: str | None, write_to: str | None) -> Baseline | None:
-    if path is None:
-        return None
-    same = write_to is not None and os.path.abspath(path) == os.path.abspath(write_to)
-    if same and not os.path.exists(path):
-        return None  # writing the first baseline
-    return Baseline.load(path)
-
-
 def _operations(values: tuple[str, ...]) -> list[str]:
     try:
         return [operation_key(v) for v in values]
     except ValueError as exc:
         raise UsageError(f"--exclude: {exc}") from None
-
-
-def _ids(values: tuple[str, ...]) -> list[str]:
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
 __all__ = ["ScanSection", "scan_command"]
