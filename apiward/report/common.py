@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass, field
+
+from rich.console import Console
 
 from apiward.audit.result import AuditResult
 from apiward.audit.rule import Rule
 from apiward.core import Finding, Location
 
-__all__ = ["ReportOptions", "RuleGroup", "by_rule", "clean", "display_path", "reflow", "where"]
+__all__ = [
+    "ReportOptions",
+    "RuleGroup",
+    "by_rule",
+    "clean",
+    "display_path",
+    "reflow",
+    "text_console",
+    "where",
+]
 
 # C0/C1 controls but tab and newline, bidi overrides, line separators, XML-invalid
 # noncharacters and lone surrogates (JSON can carry them; UTF-8 cannot)
@@ -36,6 +48,25 @@ class ReportOptions:
     def per_rule(self) -> int | None:
         """How many findings of one rule to detail (None: all)."""
         return None if self.verbose or self.limit <= 0 else self.limit
+
+
+def text_console(options: ReportOptions) -> tuple[Console, io.StringIO]:
+    """A rich console writing into a buffer, coloured only when ``options.color``.
+
+    Markup and emoji are off: report text comes from specs and servers, never rich syntax.
+    """
+    buf = io.StringIO()
+    con = Console(
+        file=buf,
+        force_terminal=options.color,
+        no_color=not options.color,
+        color_system="standard" if options.color else None,
+        width=options.width,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    return con, buf
 
 
 def clean(text: str) -> str:

@@ -8,8 +8,6 @@ close the report where the eye lands.
 
 from __future__ import annotations
 
-import io
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -18,7 +16,15 @@ from apiward.audit.gate import AuditRun
 from apiward.audit.result import AuditResult
 from apiward.core import Finding, Severity
 from apiward.report import reporter
-from apiward.report.common import ReportOptions, RuleGroup, by_rule, clean, display_path, where
+from apiward.report.common import (
+    ReportOptions,
+    RuleGroup,
+    by_rule,
+    clean,
+    display_path,
+    text_console,
+    where,
+)
 from apiward.report.console_score import score_lines
 
 STYLE = {
@@ -34,17 +40,7 @@ _USAGES_SHOWN = 3
 @reporter("text")
 def text(run: AuditRun, options: ReportOptions) -> str:
     """Human-readable report, coloured when ``options.color``."""
-    buf = io.StringIO()
-    con = Console(
-        file=buf,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        width=options.width,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    con, buf = text_console(options)
     for i, result in enumerate(run.results):
         if i:
             con.print()

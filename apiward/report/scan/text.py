@@ -10,14 +10,12 @@ through :func:`clean`, so a response cannot drive the terminal.
 
 from __future__ import annotations
 
-import io
-
 from rich.console import Console
 from rich.padding import Padding
 from rich.text import Text
 
 from apiward.core import Finding, Owasp, Severity
-from apiward.report.common import ReportOptions, clean, display_path, where
+from apiward.report.common import ReportOptions, clean, display_path, text_console, where
 from apiward.report.console import STYLE
 from apiward.report.scan import scan_reporter
 from apiward.report.scan.common import (
@@ -41,17 +39,7 @@ _INDENT = 6
 @scan_reporter("text")
 def text(result: ScanResult, options: ReportOptions, fail_on: Severity | None) -> str:
     """Human-readable report, coloured when ``options.color``."""
-    buf = io.StringIO()
-    con = Console(
-        file=buf,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        width=options.width,
-        highlight=False,
-        emoji=False,
-        markup=False,
-    )
+    con, buf = text_console(options)
     _header(con, result, options, fail_on)
     groups = by_category(result.findings)
     for category, findings in groups:
