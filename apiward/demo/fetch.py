@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from starlette.concurrency import run_in_threadpool
 
+from apiward.core.source import is_loopback_host
 from apiward.demo.http import ApiError
 
 MAX_FETCH_BYTES = 1024 * 1024
@@ -21,13 +21,7 @@ def on_this_machine(url: str) -> bool:
     Even the vulnerable demo fetches only from this machine: fuzzers and scanners
     hand it arbitrary URLs, and its SSRF must never send traffic anywhere else.
     """
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urllib.parse.urlsplit(url).hostname or "")
 
 
 class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):

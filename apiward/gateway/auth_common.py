@@ -15,6 +15,7 @@ short code for the audit log and whose message names what is wrong, never the cr
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -165,6 +166,11 @@ def _one(values: dict[str, list[str]], name: str, what: str) -> str | None:
     if len(found[0]) > MAX_CREDENTIAL_LENGTH:
         raise InvalidCredentials("too_large", f"the {what} {name!r} is too long")
     return found[0]
+
+
+def token_digest(token: str) -> bytes:
+    """The key a token is cached under: its SHA-256, so the cache never holds the token."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def bearer_token(request: AuthRequest, *, scheme: str = "") -> str | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import math
 import time
@@ -35,6 +34,7 @@ from apiward.gateway.auth_common import (
     bearer_token,
     check_fetch_url,
     split_scopes,
+    token_digest,
 )
 
 __all__ = ["Introspector"]
@@ -94,7 +94,7 @@ class Introspector:
 
     async def introspect(self, token: str) -> Principal:
         """The principal of an active token; ``InvalidCredentials`` / ``AuthUnavailable``."""
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        digest = token_digest(token)
         now = self._clock()
         entry = self._cache.get(digest)
         if entry is not None and now >= entry[1]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import math
 import time
@@ -47,6 +46,7 @@ from apiward.gateway.auth_common import (
     bearer_token,
     check_fetch_url,
     split_scopes,
+    token_digest,
 )
 
 __all__ = ["JwtKey", "JwtVerifier"]
@@ -293,7 +293,7 @@ class JwtVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Verify ``token`` or raise ``InvalidCredentials`` / ``AuthUnavailable``."""
-        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        digest = token_digest(token)
         now = self._clock()
         hit = self._cache.get(digest)
         if hit is not None:
