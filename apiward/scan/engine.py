@@ -16,7 +16,7 @@ import os
 import secrets
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO
 
 from apiward.core import Document, Finding, Location, OperationRef
@@ -72,9 +72,7 @@ async def run_scan(
         carried, done = state.load(spec=spec, target=options.target)
     result = ScanResult(
         spec=spec,
-        title=str((doc.raw.get("info") or {}).get("title", ""))
-        if isinstance(doc.raw.get("info"), dict)
-        else "",
+        title=_title(doc),
         target=options.target,
         identities=[],
         checks=checks,
@@ -133,10 +131,7 @@ async def run_scan(
             await client.aclose()
     result.requests = client.sent
     result.duration = time.monotonic() - started
-    accepted = baseline.fingerprints(spec) if baseline is not None else frozenset()
-    ordered = sorted(found.values(), key=lambda f: (-f.severity.rank, f.rule_id, f.message))
-    result.findings = [f for f in ordered if f.fingerprint not in accepted]
-    result.baselined = [f for f in ordered if f.fingerprint in accepted]
+    result.findings, result.baselined = _split(found.values(), baseline, spec)
     notify("done", "")
     return result
 
@@ -173,19 +168,31 @@ def result_from_state(
     if not os.path.exists(options.state_file):
         raise InputError("no scan state here: run the scan first", file=options.state_file)
     findings, done = StateFile(options.state_file).load(spec=doc.uri, target=options.target)
-    accepted = baseline.fingerprints(doc.uri) if baseline is not None else frozenset()
     unique = {f.fingerprint: f for f in findings}
-    ordered = sorted(unique.values(), key=lambda f: (-f.severity.rank, f.rule_id, f.message))
+    reported, baselined = _split(unique.values(), baseline, doc.uri)
     checks = [c for c in options.selected_checks() if c.id in done]
-    title = (
-        doc.raw.get("info", {}).get("title", "") if isinstance(doc.raw.get("info"), dict) else ""
-    )
     return ScanResult(
-        spec=doc.uri, title=str(title), target=options.target, identities=[], checks=checks,
-        findings=[f for f in ordered if f.fingerprint not in accepted],
-        baselined=[f for f in ordered if f.fingerprint in accepted], resumed=len(unique),
+        spec=doc.uri, title=_title(doc), target=options.target, identities=[], checks=checks,
+        findings=reported, baselined=baselined, resumed=len(unique),
         warnings=[f"reported from {options.state_file}; no request was sent"],
     )  # fmt: skip
+
+
+def _title(doc: Document) -> str:
+    info = doc.raw.get("info")
+    return str(info.get("title", "")) if isinstance(info, dict) else ""
+
+
+def _split(
+    findings: Iterable[Finding], baseline: Baseline | None, spec: str
+) -> tuple[list[Finding], list[Finding]]:
+    """Findings worst first, as (reported, set aside by the baseline)."""
+    accepted = baseline.fingerprints(spec) if baseline is not None else frozenset()
+    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.rule_id, f.message))
+    return (
+        [f for f in ordered if f.fingerprint not in accepted],
+        [f for f in ordered if f.fingerprint in accepted],
+    )
 
 
 async def _reachable(client: ScanClient) -> None:
