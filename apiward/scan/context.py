@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from apiward.core import Document, Operation, Router
 from apiward.scan.canary import Canary
@@ -334,6 +334,4 @@ def _last_words(op: Operation) -> str:
 
 
 def _segment(value: Any) -> str:
-    from urllib.parse import quote
-
     return quote(str(value), safe="")

@@ -13,6 +13,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from apiward.core import Owasp, Severity
+from apiward.core.source import is_loopback_host
 from apiward.scan.check import Issue, check
 from apiward.scan.context import ScanContext
 from apiward.scan.http import Exchange
@@ -29,14 +30,13 @@ _ECHO_HEADER = "X-Apiward-Trace"
 def is_loopback(host: str) -> bool:
     """``localhost`` (and its subdomains, with or without the root dot), 127/8, ``::1``."""
     name = host.strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if is_loopback_host(name) or name.endswith(".localhost"):
         return True
     try:
-        address = ipaddress.ip_address(name)
+        mapped = getattr(ipaddress.ip_address(name), "ipv4_mapped", None)
     except ValueError:
         return False
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+    return mapped is not None and mapped.is_loopback  # ::ffff:127.0.0.1
 
 
 def plain_http_risk(url: str) -> tuple[Severity, str] | None:
