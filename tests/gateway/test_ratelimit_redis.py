@@ -53,6 +53,10 @@ def prefix() -> Iterator[str]:
 
 
 def _run(prefix: str, body: Callable[[RedisLimiter], Awaitable[Any]], **options: Any) -> Any:
+    # these tests are about answers, not latency: a generous timeout keeps a busy
+    # machine (the whole suite on two cores) from turning an answer into a timeout
+    options.setdefault("timeout", 5.0)
+
     async def main() -> Any:
         limiter = RedisLimiter.from_url(URL, prefix=prefix, **options)
         try:

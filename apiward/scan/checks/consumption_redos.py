@@ -23,7 +23,7 @@ from apiward.scan.values import inline
 
 _TIMEOUT = 3.0
 _SLOW = 0.6  # seconds over the baseline
-_GROWTH = 2.0  # the same input two characters shorter was at least this many times faster
+_GROWTH = 2.0  # the same input shorter was at least this many times faster
 _LENGTHS = (12, 16, 18, 20, 22, 24, 26, 8000)  # exponential patterns, then quadratic ones
 _MAX_CANDIDATES = 5
 _NAMES = re.compile(
@@ -104,7 +104,7 @@ async def redos(ctx: ScanContext) -> None:
     ``regex``, ``search`` or ``q``, get inputs of growing length (12 to 26
     characters, then 8,000), each request capped at 3 s. Fires when an input is
     answered at least 0.6 s slower than a normal value, twice as slow as
-    the same input a step shorter, and again twice against fresh
+    the same input at its fastest when shorter, and again twice against fresh
     baselines.
     """
     for op, param, schema in _candidates(ctx):
@@ -131,8 +131,12 @@ async def _probe(
         for i, (took, answer) in enumerate(timed):
             if answer is None:
                 continue
-            grew = took >= _GROWTH * max(previous.get(i, base), 0.001)
-            previous[i] = took
+            # against the fastest shorter try, not the last one: a shorter try that
+            # a busy machine slowed down (and that then failed to confirm) must not
+            # hide the real blow-up one step later
+            fastest = previous.get(i, base)
+            grew = took >= _GROWTH * max(fastest, 0.001)
+            previous[i] = min(took, previous.get(i, took))
             if took - base >= _SLOW and grew:
                 suspects.append((took, i, answer))
         for took, i, answer in sorted(suspects, key=lambda t: t[0]):
