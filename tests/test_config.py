@@ -69,7 +69,8 @@ def test_fail_on_none_means_never() -> None:
         ),
         (
             "scna: {}\n",
-            "apiward.yaml: scna: unknown key (did you mean scan? expected one of: audit, scan)",
+            "apiward.yaml: scna: unknown key (did you mean scan? expected one of: "
+            "audit, scan, gateway)",
         ),
         (
             "audit: {rules: {operation-without-security: lowish}}",

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from apiward.cli import audit, config, demo, logs, scan  # noqa: F401 - each module registers its commands
+from apiward.cli import audit, config, demo, gateway, logs, scan  # noqa: F401 - each module registers its commands

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from apiward.config.audit import AuditSection
 from apiward.config.fields import Section, describe_kind
+from apiward.config.gateway import GatewaySection, gateway_relative_to
 from apiward.config.scan import ScanSection
 from apiward.errors import ConfigError
 
@@ -56,6 +57,10 @@ class ApiwardConfig(Section):
     scan: ScanSection = Field(
         default_factory=ScanSection,
         description="`apiward scan`: target, identities, limits, checks, gating.",
+    )
+    gateway: GatewaySection = Field(
+        default_factory=GatewaySection,
+        description="`apiward gateway`: listeners, backends and the APIs it protects.",
     )
 
 
@@ -127,7 +132,8 @@ def _relative_to(cfg: ApiwardConfig, directory: str) -> ApiwardConfig:
     }
     if paths:
         scan = scan.model_copy(update=paths)
-    return cfg.model_copy(update={"audit": audit, "scan": scan})
+    gateway = gateway_relative_to(cfg.gateway, directory)
+    return cfg.model_copy(update={"audit": audit, "scan": scan, "gateway": gateway})
 
 
 def json_schema() -> dict[str, Any]:

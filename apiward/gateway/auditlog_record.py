@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import json.encoder
+import operator
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ __all__ = [
     "chain_hash",
     "chain_rows",
     "check_table_name",
+    "new_record",
     "verify_rows",
 ]
 
@@ -113,18 +115,15 @@ class AuditRecord:
     def __post_init__(self) -> None:
         # the common case (clean values) costs a handful of checks: this runs per request
         if self.decision != "allow" and self.decision != "deny":
-            raise AuditLogError(
-                f"audit record decision must be 'allow' or 'deny', not {self.decision!r}"
-            )
+            raise _bad_decision(self.decision)
         path = self.path
-        if "?" in path or "\x00" in path or len(path) > _LIMITS["path"]:
-            object.__setattr__(self, "path", _clean(path.partition("?")[0], _LIMITS["path"]))
+        if "?" in path or "\x00" in path or len(path) > _PATH_LIMIT:
+            object.__setattr__(self, "path", _clean(path.partition("?")[0], _PATH_LIMIT))
         ident = self.identity
         if ident is not None:
-            if ident.startswith(_TOKEN_PREFIXES):
-                object.__setattr__(self, "identity", "<redacted: token-like identity>")
-            elif "\x00" in ident or len(ident) > _LIMITS["identity"]:
-                object.__setattr__(self, "identity", _clean(ident, _LIMITS["identity"]))
+            cleaned = _clean_identity(ident)
+            if cleaned is not ident:
+                object.__setattr__(self, "identity", cleaned)
         for name in ("reason", "operation", "request_id"):
             value = getattr(self, name)
             if value is not None and ("\x00" in value or len(value) > _LIMITS[name]):
@@ -132,7 +131,7 @@ class AuditRecord:
 
     def values(self) -> tuple[Any, ...]:
         """The field values in :data:`RECORD_FIELDS` order (the row's record columns)."""
-        return tuple(getattr(self, name) for name in RECORD_FIELDS)
+        return _record_values(self)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(zip(RECORD_FIELDS, self.values(), strict=True))
@@ -146,6 +145,93 @@ class AuditRecord:
         return cls(**{k: data[k] for k in RECORD_FIELDS if k in data})
 
 
+_PATH_LIMIT = _LIMITS["path"]
+_IDENTITY_LIMIT = _LIMITS["identity"]
+_REASON_LIMIT = _LIMITS["reason"]
+_OPERATION_LIMIT = _LIMITS["operation"]
+_REQUEST_ID_LIMIT = _LIMITS["request_id"]
+
+
+def _bad_decision(decision: object) -> AuditLogError:
+    return AuditLogError(f"audit record decision must be 'allow' or 'deny', not {decision!r}")
+
+
+def _clean_identity(ident: str) -> str:
+    if ident.startswith(_TOKEN_PREFIXES):
+        return "<redacted: token-like identity>"
+    if "\x00" in ident or len(ident) > _IDENTITY_LIMIT:
+        return _clean(ident, _IDENTITY_LIMIT)
+    return ident
+
+
+# A frozen dataclass's __init__ costs three times plain slot stores (as for core.router's
+# Match): the engine's once-per-request record fills the slots directly instead.
+_new_record = AuditRecord.__new__
+_fields = vars(AuditRecord)
+_set_request_id = _fields["request_id"].__set__
+_set_client_ip = _fields["client_ip"].__set__
+_set_method = _fields["method"].__set__
+_set_path = _fields["path"].__set__
+_set_decision = _fields["decision"].__set__
+_set_status = _fields["status"].__set__
+_set_identity = _fields["identity"].__set__
+_set_operation = _fields["operation"].__set__
+_set_policy = _fields["policy"].__set__
+_set_latency_us = _fields["latency_us"].__set__
+_set_request_bytes = _fields["request_bytes"].__set__
+_set_response_bytes = _fields["response_bytes"].__set__
+_set_reason = _fields["reason"].__set__
+_set_ts_ms = _fields["ts_ms"].__set__
+del _fields
+
+
+def new_record(
+    request_id: str,
+    client_ip: str,
+    method: str,
+    path: str,
+    decision: Literal["allow", "deny"],
+    status: int,
+    identity: str | None = None,
+    operation: str | None = None,
+    policy: str | None = None,
+    latency_us: int = 0,
+    request_bytes: int = 0,
+    response_bytes: int = 0,
+    reason: str | None = None,
+) -> AuditRecord:
+    """``AuditRecord(...)`` with positional arguments, at a third of the cost (the gateway
+    builds one per request): the same checks and cleaning, ``ts_ms`` now."""
+    if decision != "allow" and decision != "deny":
+        raise _bad_decision(decision)
+    if "?" in path or "\x00" in path or len(path) > _PATH_LIMIT:
+        path = _clean(path.partition("?")[0], _PATH_LIMIT)
+    if identity is not None:
+        identity = _clean_identity(identity)
+    if operation is not None and ("\x00" in operation or len(operation) > _OPERATION_LIMIT):
+        operation = _clean(operation, _OPERATION_LIMIT)
+    if reason is not None and ("\x00" in reason or len(reason) > _REASON_LIMIT):
+        reason = _clean(reason, _REASON_LIMIT)
+    if "\x00" in request_id or len(request_id) > _REQUEST_ID_LIMIT:
+        request_id = _clean(request_id, _REQUEST_ID_LIMIT)
+    record = _new_record(AuditRecord)
+    _set_request_id(record, request_id)
+    _set_client_ip(record, client_ip)
+    _set_method(record, method)
+    _set_path(record, path)
+    _set_decision(record, decision)
+    _set_status(record, status)
+    _set_identity(record, identity)
+    _set_operation(record, operation)
+    _set_policy(record, policy)
+    _set_latency_us(record, latency_us)
+    _set_request_bytes(record, request_bytes)
+    _set_response_bytes(record, response_bytes)
+    _set_reason(record, reason)
+    _set_ts_ms(record, _now_ms())
+    return record
+
+
 def _json_value(value: Any) -> str:
     if value is None:
         return "null"
@@ -156,8 +242,13 @@ def _json_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)  # a tampered column may hold anything
 
 
+_record_values = operator.attrgetter(*RECORD_FIELDS)
 _SORTED = sorted((*RECORD_FIELDS, "chain", "seq"))
-_ORDER = [(name, RECORD_FIELDS.index(name) if name in RECORD_FIELDS else -1) for name in _SORTED]
+# the row's values, (chain, seq, *record values), in key order; and the text around them
+_IN_KEY_ORDER = operator.itemgetter(
+    *(("chain", "seq", *RECORD_FIELDS).index(name) for name in _SORTED)
+)
+_TEMPLATE = "{" + ",".join(f'"{name}":%s' for name in _SORTED) + "}"
 
 
 def canonical_json(chain: str, seq: int, record_values: Sequence[Any]) -> str:
@@ -168,11 +259,19 @@ def canonical_json(chain: str, seq: int, record_values: Sequence[Any]) -> str:
     """
     if len(record_values) != len(RECORD_FIELDS):
         raise AuditLogError(f"an audit row has {len(record_values)} record values")
-    extra = {"chain": chain, "seq": seq}
-    parts = [
-        f'"{name}":{_json_value(record_values[i] if i >= 0 else extra[name])}' for name, i in _ORDER
-    ]
-    return "{" + ",".join(parts) + "}"
+    # _json_value inlined for the usual types (one call per row, not one per value)
+    return _TEMPLATE % tuple(
+        [
+            _encode_str(v)
+            if type(v) is str
+            else "null"
+            if v is None
+            else str(v)
+            if type(v) is int
+            else _json_value(v)
+            for v in _IN_KEY_ORDER((chain, seq, *record_values))
+        ]
+    )
 
 
 def chain_hash(prev_hash: str, chain: str, seq: int, record_values: Sequence[Any]) -> str:

@@ -116,10 +116,19 @@ class AuthRequest:
     on which copy wins.
     """
 
-    __slots__ = ("_cookies", "_headers", "_query", "_query_string")
+    __slots__ = ("_cookies", "_headers", "_query", "_query_string", "_raw", "tls_client")
 
-    def __init__(self, headers: Iterable[tuple[str, str]], query_string: str = "") -> None:
-        self._headers = _multi((k.lower(), v) for k, v in headers)
+    def __init__(
+        self,
+        headers: Iterable[tuple[str, str]],
+        query_string: str = "",
+        *,
+        tls_client: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._headers: dict[str, list[str]] | None = _multi((k.lower(), v) for k, v in headers)
+        self._raw: Sequence[tuple[bytes, bytes]] = ()
+        # the server's ASGI TLS extension (apiward.gateway.tls), for mutualTLS; None without TLS
+        self.tls_client = tls_client
         self._query_string = query_string
         self._query: dict[str, list[str]] | None = None
         self._cookies: dict[str, list[str]] | None = None
@@ -127,11 +136,36 @@ class AuthRequest:
     @classmethod
     def from_scope(cls, scope: Mapping[str, Any]) -> AuthRequest:
         """Build from an ASGI HTTP scope (headers as latin-1, as HTTP defines them)."""
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        return cls(headers, scope.get("query_string", b"").decode("latin-1"))
+        # built slot by slot: this runs once per request, __init__'s parsing is not needed
+        request = cls.__new__(cls)
+        extensions = scope.get("extensions")
+        tls = extensions.get("tls") if extensions else None
+        request.tls_client = tls if tls is not None and isinstance(tls, Mapping) else None
+        request._query_string = scope.get("query_string", b"").decode("latin-1")
+        request._query = None
+        request._cookies = None
+        # decoded on demand: a request is asked for one or two headers, not all of them
+        request._headers = None
+        request._raw = scope["headers"]
+        return request
+
+    def _header_values(self, name: str) -> list[str]:
+        if self._headers is not None:
+            return self._headers.get(name, [])
+        key = name.encode("latin-1")
+        return [v.decode("latin-1") for k, v in self._raw if k.lower() == key]
 
     def header(self, name: str) -> str | None:
-        return _one(self._headers, name.lower(), "header")
+        name = name.lower()
+        if self._headers is not None:
+            return _one_of(self._headers.get(name), name, "header")
+        # _header_values, inlined: every authenticated request asks for one header
+        key = name.encode("latin-1")
+        values = []
+        for k, v in self._raw:
+            if k.lower() == key:
+                values.append(v.decode("latin-1"))
+        return _one_of(values, name, "header")
 
     def query(self, name: str) -> str | None:
         if self._query is None:
@@ -141,7 +175,7 @@ class AuthRequest:
     def cookie(self, name: str) -> str | None:
         if self._cookies is None:
             pairs = []
-            for line in self._headers.get("cookie", []):
+            for line in self._header_values("cookie"):
                 for item in line.split(";"):
                     k, sep, v = item.strip().partition("=")
                     if sep:
@@ -158,7 +192,10 @@ def _multi(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 def _one(values: dict[str, list[str]], name: str, what: str) -> str | None:
-    found = values.get(name)
+    return _one_of(values.get(name), name, what)
+
+
+def _one_of(found: list[str] | None, name: str, what: str) -> str | None:
     if not found:
         return None
     if len(found) > 1:
@@ -226,6 +263,18 @@ async def evaluate_requirements(
             return ANONYMOUS
         return Denial(401, "no_security", "the operation declares no security requirement")
     results: dict[str, Principal | AuthError | None] = {}
+    first = requirements[0].schemes
+    if len(first) == 1:
+        # the common shape (one scheme first): its success needs none of the bookkeeping
+        # below; anything else goes through it, this scheme's result already in ``results``
+        for name, scopes in first.items():
+            result = await _authenticate(name, authenticators, request, results)
+            if isinstance(result, Principal) and (
+                not scopes
+                or result.scopes.issuperset(scopes)
+                or _judge(name, scopes, result) is None
+            ):
+                return result
     worst: Denial | None = None
     anonymous_ok = False
     for requirement in requirements:
@@ -293,6 +342,8 @@ def _judge(
         return Denial(401, "missing_credentials", f"no credentials for {name!r}", name)
     if isinstance(result, AuthError):
         return Denial(result.status, result.reason, result.message, name)
+    if not scopes or result.scopes.issuperset(scopes):
+        return None
     missing = set(scopes) - result.grants
     if missing:
         return Denial(403, "insufficient_scope", f"{name}: missing {sorted(missing)}", name)

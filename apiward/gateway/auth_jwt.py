@@ -289,18 +289,35 @@ class JwtVerifier:
     async def authenticate(self, request: AuthRequest) -> Principal | None:
         """The ``Authenticator`` entry point: ``None`` when no bearer token was sent."""
         token = bearer_token(request, scheme=self._scheme)
-        return None if token is None else await self.verify(token)
+        if token is None:
+            return None
+        # verify(), with a token already verified answered here (no coroutine of its own)
+        digest = token_digest(token)
+        now = self._clock()
+        principal = self._cached(digest, now)
+        if principal is not None:
+            return principal
+        return await self._verify_new(token, digest, now)
 
     async def verify(self, token: str) -> Principal:
         """Verify ``token`` or raise ``InvalidCredentials`` / ``AuthUnavailable``."""
         digest = token_digest(token)
         now = self._clock()
+        principal = self._cached(digest, now)
+        if principal is not None:
+            return principal
+        return await self._verify_new(token, digest, now)
+
+    def _cached(self, digest: bytes, now: float) -> Principal | None:
         hit = self._cache.get(digest)
         if hit is not None:
             if now < hit[1]:
                 self._cache.move_to_end(digest)
                 return hit[0]
             del self._cache[digest]
+        return None
+
+    async def _verify_new(self, token: str, digest: bytes, now: float) -> Principal:
         principal, expires = await self._verify_cold(token, now)
         if expires > now and self._cache_size > 0:
             self._cache[digest] = (principal, expires)

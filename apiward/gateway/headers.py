@@ -36,6 +36,7 @@ __all__ = [
     "check_url_override",
     "client_ip",
     "hop_by_hop",
+    "screen",
     "strip_identity_headers",
 ]
 
@@ -157,6 +158,75 @@ def check_framing(headers: Headers) -> int | None:
     return int(first)
 
 
+# Names that need no check: the common ones, lower-case, no '_'. Anything else goes
+# through the slow path, so an unusual spelling of a dangerous name is always seen.
+_PLAIN = frozenset(
+    {
+        b"accept",
+        b"accept-encoding",
+        b"accept-language",
+        b"authorization",
+        b"cache-control",
+        b"connection",
+        b"content-type",
+        b"cookie",
+        b"if-match",
+        b"if-none-match",
+        b"if-modified-since",
+        b"origin",
+        b"pragma",
+        b"referer",
+        b"user-agent",
+        b"x-request-id",
+    }
+)
+_FRAMING_NAMES = (b"content-length", b"transfer-encoding", b"host")
+
+
+def screen(headers: Headers, query: bytes = b"") -> int | None:
+    """:func:`check_framing`, :func:`check_method_override` and :func:`check_url_override`
+    in one pass over the headers (the gateway's hot path); returns the Content-Length."""
+    lengths: list[bytes] = []
+    codings: list[bytes] = []
+    hosts = 0
+    for name, value in headers:
+        low = name.lower()
+        if low in _PLAIN:
+            continue
+        if low == b"host":
+            hosts += 1
+        elif low == b"content-length":
+            lengths.extend(v.strip(_OWS) for v in value.split(b","))
+        elif low == b"transfer-encoding":
+            codings.extend(v.strip(_OWS).lower() for v in value.split(b","))
+        else:
+            key = _norm(low.strip(_OWS))
+            if key in _FRAMING_NAMES:
+                raise AmbiguousRequest(
+                    f"framing header spelt {name.decode('latin-1')!r}", "framing.header_name"
+                )
+            if key in _METHOD_OVERRIDE:
+                raise AmbiguousRequest(
+                    f"method-override header {name.decode('latin-1')!r} refused",
+                    "method.override",
+                )
+            if key in _URL_OVERRIDE:
+                raise AmbiguousRequest(
+                    f"URL-override header {name.decode('latin-1')!r} refused", "path.override"
+                )
+    if query and (b"%" in query or b"method" in query.lower()):
+        check_method_override([], query)  # its own pre-check, inlined: queries rarely qualify
+    if hosts > 1 or codings or lengths:
+        # rare: the full check decides (and words the refusal) once
+        return check_framing([(b"host", b"")] * hosts + _framing(lengths, codings))
+    return None
+
+
+def _framing(lengths: list[bytes], codings: list[bytes]) -> Headers:
+    out: Headers = [(b"content-length", v) for v in lengths]
+    return out + [(b"transfer-encoding", v) for v in codings]
+
+
 def hop_by_hop(headers: Headers) -> Headers:
     """The headers to forward: RFC 9110 hop-by-hop ones and those ``Connection`` names removed.
 
@@ -223,6 +293,13 @@ def _address(text: str) -> _IPAddress | None:
     return addr
 
 
+@lru_cache(maxsize=4096)
+def _peer(text: str) -> tuple[_IPAddress | None, str]:
+    """:func:`_address` of a peer and its text form (``str()`` of an address costs ~1 µs)."""
+    addr = _address(text)
+    return addr, text if addr is None else str(addr)
+
+
 def _forwarded_for(element: str) -> str:
     """The ``for=`` node of one RFC 7239 ``Forwarded`` element ("" when missing)."""
     for pair in element.split(";"):
@@ -253,12 +330,12 @@ def client_ip(
     :class:`AmbiguousRequest` instead. Keep proxies' own addresses out of allow-lists.
     Addresses come back normalised (``::ffff:10.0.0.1`` as ``10.0.0.1``).
     """
-    current = _address(peer)
+    current, shown = _peer(peer)
     if current is None:
         return peer  # a Unix socket or no peer at all: nobody to trust
     nets = trusted_proxies if isinstance(trusted_proxies, (list, tuple)) else list(trusted_proxies)
-    if not _trusted(current, nets):
-        return str(current)
+    if not nets or not _trusted(current, nets):
+        return shown
     key = header.lower().encode()
     values = [v.decode("latin-1") for n, v in headers if n.lower() == key]
     if not values:

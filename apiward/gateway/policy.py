@@ -44,6 +44,7 @@ class Refusal:
     policy: str
     reason: str
     headers: tuple[tuple[bytes, bytes], ...] = ()
+    detail: str | None = None  # for the client: says what to fix, never a secret
 
 
 RequestHook = Callable[[Match, Scope, Receive], Awaitable["Receive | Refusal"]]
@@ -121,13 +122,21 @@ def passthrough_matcher(entries: Iterable[str]) -> Callable[[str, str], bool]:
 
 
 def denial_response(
-    status: int, reason: str, extra: Iterable[tuple[bytes, bytes]] = ()
+    status: int,
+    reason: str,
+    extra: Iterable[tuple[bytes, bytes]] = (),
+    detail: str | None = None,
 ) -> tuple[list[tuple[bytes, bytes]], bytes]:
     """Headers and body of a refusal: ``{"error": <status phrase>, "reason": <code>}``.
 
-    Only the stable code goes out: messages may name schemes, keys or backends.
+    Only the stable code goes out, plus ``detail`` where a policy wrote one for the
+    client (validation names the field to fix): messages that may name schemes, keys
+    or backends stay in the logs.
     """
-    body = json.dumps({"error": HTTPStatus(status).phrase, "reason": reason}).encode()
+    payload = {"error": HTTPStatus(status).phrase, "reason": reason}
+    if detail:
+        payload["detail"] = detail
+    body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
@@ -144,20 +153,30 @@ _CSP = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'
 
 
 def security_headers(
-    headers: list[tuple[bytes, bytes]], *, authenticated: bool
+    headers: list[tuple[bytes, bytes]],
+    *,
+    authenticated: bool,
+    remove: frozenset[bytes] = frozenset(),
 ) -> list[tuple[bytes, bytes]]:
     """``headers`` plus the security headers missing from them; the app's own values win.
 
     ``Cache-Control: no-store`` only for authenticated responses (shared caches must not
     keep one user's data); framing and CSP lock-down only for non-HTML responses, since an
-    HTML page's own policy is the app's to write.
+    HTML page's own policy is the app's to write. Headers named in ``remove`` (lower case)
+    are dropped first.
     """
-    present = {name.lower() for name, _ in headers}
+    # one pass: this runs on every response
+    present: set[bytes] = set()
     ctype = b""
-    for name, value in headers:
-        if name.lower() == b"content-type":
-            ctype = value.lower()
-    out = list(headers)
+    out: list[tuple[bytes, bytes]] = []
+    for pair in headers:
+        name = pair[0].lower()
+        if name in remove:
+            continue
+        out.append(pair)
+        present.add(name)
+        if name == b"content-type":
+            ctype = pair[1].lower()
     if b"x-content-type-options" not in present:
         out.append(_NOSNIFF)
     if authenticated and b"cache-control" not in present:

@@ -49,6 +49,7 @@ __all__ = [
     "Limiter",
     "MemoryLimiter",
     "Verdict",
+    "key_part",
     "limit_key",
 ]
 
@@ -145,7 +146,47 @@ class Verdict:
 
     def asgi_headers(self) -> list[tuple[bytes, bytes]]:
         """:meth:`headers` as ASGI wants them: lower-case names, bytes."""
-        return [(k.lower().encode(), v.encode()) for k, v in self.headers()]
+        # written out rather than converted from headers(): this runs once per request
+        out: list[tuple[bytes, bytes]] = []
+        if not self.degraded:
+            out.append((b"ratelimit-limit", str(self.limit).encode()))
+            out.append((b"ratelimit-remaining", str(max(0, self.remaining)).encode()))
+            out.append((b"ratelimit-reset", str(max(0, math.ceil(self.reset_after))).encode()))
+        if not self.allowed and self.retry_after is not None:
+            out.append((b"retry-after", str(max(1, math.ceil(self.retry_after))).encode()))
+        return out
+
+
+# A frozen dataclass's __init__ costs twice plain slot stores (as for core.router's Match):
+# the in-memory limiter, which answers every request, fills the slots directly.
+_new_verdict = Verdict.__new__
+_set_allowed = vars(Verdict)["allowed"].__set__
+_set_limit = vars(Verdict)["limit"].__set__
+_set_remaining = vars(Verdict)["remaining"].__set__
+_set_reset_after = vars(Verdict)["reset_after"].__set__
+_set_retry_after = vars(Verdict)["retry_after"].__set__
+_set_reason = vars(Verdict)["reason"].__set__
+_set_degraded = vars(Verdict)["degraded"].__set__
+
+
+def _verdict(
+    allowed: bool,
+    limit: int,
+    remaining: int,
+    reset_after: float,
+    retry_after: float | None,
+    reason: str | None = None,
+) -> Verdict:
+    """``Verdict(allowed, limit, remaining, reset_after, retry_after, reason)``, faster."""
+    verdict = _new_verdict(Verdict)
+    _set_allowed(verdict, allowed)
+    _set_limit(verdict, limit)
+    _set_remaining(verdict, remaining)
+    _set_reset_after(verdict, reset_after)
+    _set_retry_after(verdict, retry_after)
+    _set_reason(verdict, reason)
+    _set_degraded(verdict, False)
+    return verdict
 
 
 class Limiter(Protocol):
@@ -204,15 +245,17 @@ def limit_key(scope: str, *parts: str) -> str:
     """
     if not scope or not _SCOPE_CHARS.issuperset(scope):
         raise ConfigError(f"rate-limit scope must be letters, digits, '_', '.', '-': {scope!r}")
-    out = [scope]
-    for part in parts:
-        if not isinstance(part, str):
-            raise ConfigError(f"rate-limit key parts must be strings, got {part!r}")
-        if len(part) > _MAX_PART:
-            out.append("#" + hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()[:32])
-        else:
-            out.append(part.translate(_ESCAPES))
-    return ":".join(out)
+    return ":".join([scope, *map(key_part, parts)])
+
+
+def key_part(part: str) -> str:
+    """One part of :func:`limit_key`, escaped: ``limit_key(s, a, b) == limit_key(s, a) + ":" +
+    key_part(b)``, so a caller can build the constant prefix once."""
+    if not isinstance(part, str):
+        raise ConfigError(f"rate-limit key parts must be strings, got {part!r}")
+    if len(part) > _MAX_PART:
+        return "#" + hashlib.sha256(part.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return part.translate(_ESCAPES)
 
 
 class _Log:
@@ -249,21 +292,20 @@ class MemoryLimiter:
     def __len__(self) -> int:
         return len(self._state)
 
-    def _now(self) -> int:
-        clock = self._clock
-        return time.monotonic_ns() if clock is None else round(clock() * 1e9)
-
     async def hit(self, key: str, limit: Limit, cost: int = 1) -> Verdict:
         """See :meth:`Limiter.hit`."""
         return self.hit_sync(key, limit, cost)
 
     def hit_sync(self, key: str, limit: Limit, cost: int = 1) -> Verdict:
         """:meth:`hit` without the coroutine, for callers that are not async."""
-        refused = check_cost(limit, cost)
-        if refused is not None:
-            return refused
+        if cost != 1 or type(cost) is not int:  # 1 always fits: a capacity is at least 1
+            refused = check_cost(limit, cost)
+            if refused is not None:
+                return refused
+        clock = self._clock
         with self._lock:
-            now = self._now()  # read under the lock: a key's hits stay in time order
+            # read under the lock: a key's hits stay in time order
+            now = time.monotonic_ns() if clock is None else round(clock() * 1e9)
             if limit.algorithm == "gcra":
                 verdict = self._gcra((limit.algorithm, key), limit, cost, now)
             else:
@@ -281,7 +323,7 @@ class MemoryLimiter:
         if now < allow_at:
             if state is not None:
                 self._state.move_to_end(key)
-            return Verdict(
+            return _verdict(
                 False,
                 limit.capacity,
                 (now + tau - tat) // interval,
@@ -291,7 +333,7 @@ class MemoryLimiter:
             )
         self._state[key] = new_tat
         self._state.move_to_end(key)
-        return Verdict(
+        return _verdict(
             True, limit.capacity, (now + tau - new_tat) // interval, (new_tat - now) / 1e9, None
         )
 

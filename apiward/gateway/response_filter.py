@@ -164,6 +164,9 @@ def _merge(a: _Shape, b: _Shape) -> _Shape:
     return _Shape(False, props, a.patterns + b.patterns, additional, items)
 
 
+_PLAIN = frozenset({int, float, bool})  # scalars the walk returns as they are
+
+
 def _masked(value: Any) -> Any:
     return MASK if isinstance(value, str) else None
 
@@ -224,26 +227,61 @@ class ResponseFilter:
         if depth > _MAX_DEPTH:
             raise ResponseBlocked("response nested too deeply", "response.depth")
         if isinstance(value, dict):
-            out: dict[str, Any] = {}
-            for name, v in value.items():
-                sub = self._child(shape, name)
-                if sub is None:
-                    continue
-                secret = self._sensitive.get(name)
-                if secret is None:
-                    secret = self.policy.is_sensitive(name)
-                    if len(self._sensitive) < 4096:  # names come from upstream: bounded
-                        self._sensitive[name] = secret
-                out[name] = _masked(v) if secret else self._walk(v, sub, depth + 1)
-            return out
+            return self._object(value, shape, depth)
         if isinstance(value, list):
             items = shape.items if shape.items is not None or not shape.any_value else _ANY
             if items is None:
                 return []
-            return [self._walk(v, items, depth + 1) for v in value]
+            return self._array(value, items, depth)
         if isinstance(value, str) and self.policy.card_numbers and len(value) >= 13:
             return _mask_cards(value)
         return value
+
+    # _object and _array settle scalars in place, without a call of _walk each: what _walk
+    # would return for them (unless the depth limit is reached, where _walk refuses)
+
+    def _object(self, value: dict[str, Any], shape: _Shape, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        known = self._sensitive
+        any_value, props = shape.any_value, shape.props
+        cards = self.policy.card_numbers
+        deeper = depth + 1
+        inline = deeper <= _MAX_DEPTH
+        for name, v in value.items():
+            sub = _ANY if any_value else props.get(name)
+            if sub is None:
+                sub = self._child(shape, name)
+                if sub is None:
+                    continue
+            secret = known.get(name)
+            if secret is None:
+                secret = self.policy.is_sensitive(name)
+                if len(known) < 4096:  # names come from upstream: bounded
+                    known[name] = secret
+            if secret:
+                out[name] = _masked(v)
+            elif inline and (v is None or v.__class__ in _PLAIN):
+                out[name] = v
+            elif inline and v.__class__ is str:
+                out[name] = _mask_cards(v) if cards and len(v) >= 13 else v
+            else:
+                out[name] = self._walk(v, sub, deeper)
+        return out
+
+    def _array(self, value: list[Any], items: _Shape, depth: int) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        cards = self.policy.card_numbers
+        deeper = depth + 1
+        inline = deeper <= _MAX_DEPTH
+        for v in value:
+            if inline and (v is None or v.__class__ in _PLAIN):
+                append(v)
+            elif inline and v.__class__ is str:
+                append(_mask_cards(v) if cards and len(v) >= 13 else v)
+            else:
+                append(self._walk(v, items, deeper))
+        return out
 
     @staticmethod
     def _child(shape: _Shape, name: str) -> _Shape | None:

@@ -352,9 +352,13 @@ class OperationValidator:
     ) -> None:
         self.operation = operation
         self.limits = limits
-        self._by_in: dict[str, list[_Param]] = {}
+        by_in: dict[str, list[_Param]] = {}
         for p in params:
-            self._by_in.setdefault(p.where.split(" ", 1)[0], []).append(p)
+            by_in.setdefault(p.where.split(" ", 1)[0], []).append(p)
+        self._path = tuple(by_in.get("path", ()))
+        self._query = tuple(by_in.get("query", ()))
+        self._header = tuple(by_in.get("header", ()))
+        self._cookie = tuple(by_in.get("cookie", ()))
         self._bodies = {b.media: b for b in bodies}
         self._body_required = body_required
         self._allowed_query = allowed_query
@@ -408,28 +412,44 @@ class OperationValidator:
         """
         grouped: dict[str, list[str]] = {}
         for name, value in query:
-            grouped.setdefault(name, []).append(value)
-        if self.limits.unknown_query == "reject":
-            unknown = grouped.keys() - self._allowed_query
-            if unknown:
-                name = min(unknown)
-                where = f"query parameter {_echo(name, '')}"
-                raise ValidationFailed(
-                    f"{where} is not declared for this operation",
-                    code="query.unknown",
-                    where=where,
-                )
+            values = grouped.get(name)
+            if values is None:
+                grouped[name] = [value]
+            else:
+                values.append(value)
+        if (
+            grouped
+            and self.limits.unknown_query == "reject"
+            and not self._allowed_query.issuperset(grouped)
+        ):
+            name = min(grouped.keys() - self._allowed_query)
+            where = f"query parameter {_echo(name, '')}"
+            raise ValidationFailed(
+                f"{where} is not declared for this operation",
+                code="query.unknown",
+                where=where,
+            )
         depth = self.limits.max_depth
-        for p in self._by_in.get("path", ()):
-            self._check(p, [path_params[p.name]] if p.name in path_params else [], depth)
-        for p in self._by_in.get("query", ()):
-            self._check(p, grouped.get(p.name, []), depth)
-        for p in self._by_in.get("header", ()):
+        check = self._check
+        # present path and query parameters (most of them) are validated here, not via _check
+        for p in self._path:
+            text = path_params.get(p.name)
+            if text is None:
+                check(p, [], depth)
+            else:
+                _validate(p.validator, p.value([text], depth), p.where)
+        for p in self._query:
+            texts = grouped.get(p.name)
+            if texts is None:
+                check(p, [], depth)
+            else:
+                _validate(p.validator, p.value(texts, depth), p.where)
+        for p in self._header:
             h = headers.get(p.name.lower())
-            self._check(p, [] if h is None else [h], depth)
-        for p in self._by_in.get("cookie", ()):
+            check(p, [] if h is None else [h], depth)
+        for p in self._cookie:
             c = cookies.get(p.name)
-            self._check(p, [] if c is None else [c], depth)
+            check(p, [] if c is None else [c], depth)
 
     @staticmethod
     def _check(p: _Param, texts: list[str], depth: int) -> None:

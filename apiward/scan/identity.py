@@ -10,21 +10,20 @@ there and carries nothing.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from apiward.config import IdentitySection, LoginSection
-from apiward.errors import ConfigError, InputError
+from apiward.config.env import expand
+from apiward.errors import InputError
 from apiward.scan.http import Exchange, ScanClient, Secrets
 
 __all__ = ["ADMIN_ROLES", "ANONYMOUS", "Identity", "LoginFailed", "identities_from_config"]
 
 ANONYMOUS = "anonymous"
 ADMIN_ROLES = frozenset({"admin", "administrator", "superuser", "root", "staff", "owner", "ops"})
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _RELOGIN_AFTER = 5.0
 _LOGIN_TRIES = 3
 _MAX_WAIT = 10.0
@@ -155,24 +154,6 @@ def _token(answer: Exchange, where: str) -> str | None:
         else:
             return None
     return node if isinstance(node, str) and node else None
-
-
-def expand(value: Any, where: str) -> Any:
-    """``${NAME}`` in strings replaced by environment variables; a missing one is an error."""
-    if isinstance(value, str):
-
-        def sub(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in os.environ:
-                raise ConfigError(f"environment variable {name} is not set", key=where)
-            return os.environ[name]
-
-        return _ENV.sub(sub, value)
-    if isinstance(value, dict):
-        return {k: expand(v, f"{where}.{k}") for k, v in value.items()}
-    if isinstance(value, list):
-        return [expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    return value
 
 
 def identities_from_config(sections: dict[str, IdentitySection]) -> list[Identity]:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from apiward.gateway.auditlog_record import (
     GENESIS,
+    RECORD_FIELDS,
     AuditLogError,
     AuditRecord,
+    canonical_json,
     chain_rows,
+    new_record,
     verify_rows,
 )
 
@@ -97,3 +101,57 @@ def test_each_chain_is_checked_on_its_own() -> None:
     assert not result.ok and result.first_bad is not None
     assert (result.first_bad.chain, result.first_bad_seq) == ("c2", 1)
     assert [c.first_bad_seq for c in result.chains] == [None, 1]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"identity": "alice", "operation": "GET /a/{id}", "policy": "rate-limit"},
+        {"path": "/a?api_key=s3cr3t", "identity": "eyJx.y.z", "reason": "bad\x00" + "r" * 600},
+        {"identity": "x" * 300, "operation": "o" * 600, "request_id": "\x00" * 200},
+    ],
+)
+def test_new_record_equals_the_dataclass_built_one(overrides: dict[str, object]) -> None:
+    values: dict[str, object] = {
+        "request_id": "r1",
+        "client_ip": "10.0.0.1",
+        "method": "GET",
+        "path": "/a/1",
+        "decision": "deny",
+        "status": 429,
+        "latency_us": 12,
+        "request_bytes": 3,
+        "response_bytes": 40,
+        **overrides,
+    }
+    order = [f.name for f in dataclasses.fields(AuditRecord) if f.name != "ts_ms"]
+    fast = new_record(*(values.get(name) for name in order))  # type: ignore[arg-type]
+    slow = AuditRecord(**values, ts_ms=fast.ts_ms)  # type: ignore[arg-type]
+    assert fast == slow
+
+
+def test_new_record_takes_the_fields_in_order_and_refuses_a_bad_decision() -> None:
+    import inspect
+
+    params = list(inspect.signature(new_record).parameters)
+    assert params == [f.name for f in dataclasses.fields(AuditRecord) if f.name != "ts_ms"]
+    with pytest.raises(AuditLogError):
+        new_record("r", "ip", "GET", "/", "maybe", 200)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["r", "ip", None, "GET", "/", "allow", None, 200, 1, 2, 3, None, 0, 1],
+        ['é\u2028\x00"\\%s', True, 1.5, [1, "a"], {"b": None}, 2**70, "", -1, 0, 0, 0, 0, 0, 0],
+    ],
+)
+def test_canonical_json_is_the_sorted_compact_dump(values: list[object]) -> None:
+    expected = {"chain": "main", "seq": 7, **dict(zip(RECORD_FIELDS, values, strict=True))}
+    text = canonical_json("main", 7, values)
+    assert json.loads(text) == expected
+    if not any(isinstance(v, list | dict) for v in values):
+        assert text == json.dumps(
+            expected, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )

@@ -89,6 +89,16 @@ def test_scopes_are_checked_per_scheme() -> None:
     denied(decide(rule, key=KEY, token=WRITER), 403, "insufficient_scope")
 
 
+def test_a_role_grants_a_listed_scope_too() -> None:
+    auditor = mint(HS, "HS256", iss=None, scope="read", roles=["auditor"])
+    assert isinstance(decide(req({"bearer": ["auditor"]}), token=auditor), Principal)
+    assert isinstance(decide(req({"bearer": ["read", "auditor"]}), token=auditor), Principal)
+    denied(decide(req({"bearer": ["auditor", "write"]}), token=auditor), 403, "insufficient_scope")
+    # a first alternative short of a scope leaves the others to decide
+    rule = req({"bearer": ["write"]}, {"bearer": ["read"]})
+    assert isinstance(decide(rule, token=auditor), Principal)
+
+
 def test_refused_credentials_are_reported_over_missing_ones() -> None:
     rule = req({"apiKey": []}, {"bearer": []})
     denied(decide(rule, token=EXPIRED), 401, "expired")
@@ -149,6 +159,7 @@ def test_auth_request_from_an_asgi_scope() -> None:
         "query_string": b"k=1&k2=",
     }
     r = AuthRequest.from_scope(scope)
+    assert r.tls_client is None
     assert r.header("Authorization") == "Bearer abc" and r.query("k") == "1"
     assert r.query("k2") == "" and r.query("x") is None
     assert r.cookie("b") == "2" and r.cookie("k") is None

@@ -14,6 +14,7 @@ from apiward.gateway.headers import (
     check_url_override,
     client_ip,
     hop_by_hop,
+    screen,
     strip_identity_headers,
 )
 
@@ -260,3 +261,46 @@ def test_client_ip_walks_a_bounded_number_of_hops() -> None:
     assert client_ip("10.0.0.2", headers, TRUSTED, max_hops=64) == "198.51.100.9"
     exact = ", ".join(["198.51.100.9"] + ["10.0.0.9"] * 15)  # max_hops + 1 entries still fit
     assert client_ip("10.0.0.2", h(("x-forwarded-for", exact)), TRUSTED) == "198.51.100.9"
+
+
+SCREENED = [
+    [(b"host", b"a"), (b"host", b"b")],
+    [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")],
+    [(b"content-length", b"5"), (b"content-length", b"6")],
+    [(b"content-length", b"+5")],
+    [(b"transfer-encoding", b"gzip, chunked")],
+    [(b"content_length", b"5")],
+    [(b"Transfer-Encoding ", b"chunked")],
+    [(b"X-HTTP-Method-Override", b"DELETE")],
+    [(b"x_http_method", b"DELETE")],
+    [(b"X-Original-URL", b"/admin")],
+    [(b"x-rewrite-url", b"/admin")],
+    [(b"host", b"a"), (b"content-length", b"12")],
+    [(b"host", b"a"), (b"transfer-encoding", b"chunked")],
+    [(b"host", b"a"), (b"authorization", b"Bearer x"), (b"accept", b"*/*")],
+]
+
+
+@pytest.mark.parametrize("headers", SCREENED)
+def test_screen_decides_as_the_three_checks_do(headers: list[tuple[bytes, bytes]]) -> None:
+    def separately() -> object:
+        try:
+            check_method_override(headers)
+            check_url_override(headers)
+            return check_framing(headers)
+        except AmbiguousRequest as exc:
+            return exc.code
+
+    def at_once() -> object:
+        try:
+            return screen(headers)
+        except AmbiguousRequest as exc:
+            return exc.code
+
+    assert at_once() == separately()
+
+
+def test_screen_checks_the_query_for_method_overrides() -> None:
+    with pytest.raises(AmbiguousRequest):
+        screen([(b"host", b"a")], b"a=1&_method=DELETE")
+    assert screen([(b"host", b"a")], b"a=1") is None

@@ -170,7 +170,8 @@ def test_audit_rows_for_allowed_and_denied_requests(tmp_path: Path) -> None:
     ok, missing, unknown, ambiguous = rows
     assert (ok["decision"], ok["status"], ok["identity"]) == ("allow", 200, "alice")
     assert ok["operation"] == "GET /users/me" and ok["response_bytes"] > 0
-    assert (missing["decision"], missing["policy"], missing["status"]) == ("deny", "auth", 401)
+    assert (missing["decision"], missing["status"]) == ("deny", 401)
+    assert missing["policy"] == "authentication"
     assert missing["reason"] == "missing_credentials"
     assert (unknown["policy"], unknown["status"]) == ("routing", 404)
     assert (ambiguous["policy"], ambiguous["reason"]) == ("hardening", "path.encoded_slash")
@@ -222,8 +223,13 @@ def echo() -> Iterator[httpx.Client]:
         ]
     )
     doc = from_dict(ECHO_SPEC)
+    # the echo spec declares no response bodies: filtering would (rightly) refuse them all
     wrapped = GatewayMiddleware(
-        app, doc, authenticators={"bearer": verifier()}, passthrough=["GET /health"]
+        app,
+        doc,
+        authenticators={"bearer": verifier()},
+        passthrough=["GET /health"],
+        response_filter=False,
     )
     with serve_app(wrapped) as url, httpx.Client(base_url=url) as client:
         yield client
@@ -292,3 +298,37 @@ def test_undeclared_security_denies_and_a_down_limiter_fails_closed() -> None:
         r = httpx.get(url + "/echo")
         assert r.status_code == 503
         assert r.json() == {"error": "Service Unavailable", "reason": "limiter_unavailable"}
+
+
+def test_a_connection_header_cannot_remove_the_gateways_identity(echo: httpx.Client) -> None:
+    headers = {**bearer(token()), "Connection": "keep-alive, x-apiward-user, x-apiward-scopes"}
+    r = echo.get("/echo", headers=headers)
+    assert r.status_code == 200
+    assert r.json()["headers"]["x-apiward-user"] == "alice"
+
+
+class _Broken:
+    """A policy with a bug: it raises. The request must not go through, and be on record."""
+
+    name, order = "broken", 40
+
+    def overrides(self, hook: str) -> bool:
+        return hook == "on_request"
+
+    async def on_request(self, ex: Any) -> None:
+        raise RuntimeError("bug")
+
+
+def test_a_policy_that_raises_refuses_and_is_recorded_as_a_denial(tmp_path: Path) -> None:
+    seen: list[Any] = []
+    app = Starlette(routes=[Route("/echo", _echo)])
+    gw = GatewayMiddleware(
+        app,
+        from_dict(ECHO_SPEC),
+        policies=[_Broken()],  # type: ignore[list-item]
+        observers=[seen.append],
+    )
+    with serve_app(gw) as url:
+        r = httpx.get(url + "/echo")
+    assert r.status_code == 500
+    assert [(x.decision, x.policy, x.status) for x in seen] == [("deny", "internal", 500)]

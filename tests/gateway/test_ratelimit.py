@@ -254,3 +254,34 @@ def test_verdict_headers_clamp() -> None:
         "RateLimit-Reset": "1",
         "Retry-After": "1",
     }
+
+
+@pytest.mark.parametrize(
+    "verdict",
+    [
+        Verdict(True, 100, 99, 0.6, None),
+        Verdict(False, 5, -2, 0.0, 0.2, OVER_LIMIT),
+        Verdict(False, 5, 0, 12.5, None, TOO_COSTLY),
+        unavailable(Limit(5, 1), FailPolicy.CLOSED, "down"),
+        unavailable(Limit(5, 1), FailPolicy.OPEN, "down"),
+    ],
+)
+def test_asgi_headers_are_the_headers_in_asgi_form(verdict: Verdict) -> None:
+    expected = [(k.lower().encode(), v.encode()) for k, v in verdict.headers()]
+    assert verdict.asgi_headers() == expected
+
+
+def test_the_fast_verdicts_equal_the_dataclass_ones() -> None:
+    clock = Clock()
+    limiter = MemoryLimiter(clock=clock)
+    limit = Limit(2, 1)
+    admitted = limiter.hit_sync("k", limit)
+    assert admitted == Verdict(True, 2, admitted.remaining, admitted.reset_after, None)
+    limiter.hit_sync("k", limit)
+    refused = limiter.hit_sync("k", limit)
+    assert refused == Verdict(
+        False, 2, refused.remaining, refused.reset_after, refused.retry_after, OVER_LIMIT
+    )
+    assert hash(refused) == hash(
+        Verdict(False, 2, refused.remaining, refused.reset_after, refused.retry_after, OVER_LIMIT)
+    )

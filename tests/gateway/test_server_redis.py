@@ -1,0 +1,94 @@
+"""Two `apiward gateway` processes sharing one Redis admit exactly the configured limit."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from apiward.demo import Settings, create_app, demo_file, serve_app
+from tests.gateway.policies.conftest import KEY, bearer
+from tests.gateway.test_server import _wait_listening
+
+URL = "redis://127.0.0.1:6379/0"
+LIMIT = 40
+
+
+def _config(upstream: str, tmp: Path, name: str, prefix: str) -> Path:
+    path = tmp / f"{name}.yaml"
+    path.write_text(f"""
+gateway:
+  listen: 127.0.0.1:0
+  admin: {{listen: "127.0.0.1:0"}}
+  redis: {{url: "{URL}", prefix: "{prefix}", timeout: 5s}}  # exactness, not timeouts
+  audit: {{store: "sqlite:{tmp / name}.db", spool-dir: "{tmp / name}-spool", chain: {name}}}
+  apis:
+    - name: bank
+      spec: {demo_file("openapi.yaml")}
+      upstream: {{targets: ["{upstream}"]}}
+      auth:
+        jwt:
+          bearerAuth:
+            keys: [{{secret: "{KEY.decode()}", algorithms: [HS256]}}]
+            issuer: apiward-demo
+      rate-limits:
+        - {{operations: getProfile, requests: {LIMIT}, per: 1h, by: user}}
+""")
+    return path
+
+
+@pytest.fixture
+def prefix() -> Iterator[str]:
+    value = f"apiward-test-gw-{uuid.uuid4().hex}"
+    yield value
+    client = redis.Redis.from_url(URL)
+    keys = list(client.scan_iter(match=f"{value}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+def test_two_gateways_admit_exactly_the_limit_together(tmp_path: Path, prefix: str) -> None:
+    with serve_app(create_app(False, settings=Settings(jwt_secret=KEY))) as upstream:
+        procs, urls = [], []
+        try:
+            for name in ("gw-a", "gw-b"):
+                config = _config(upstream, tmp_path, name, prefix)
+                log = tmp_path / f"{name}.log"
+                with log.open("wb") as sink:
+                    proc = subprocess.Popen(
+                        [sys.executable, "-m", "apiward", "gateway", "-c", str(config)],
+                        stderr=sink,
+                        stdout=subprocess.DEVNULL,
+                        env=dict(os.environ),
+                    )
+                procs.append(proc)
+                urls.append(_wait_listening(proc, log)[0])
+            codes = asyncio.run(_hammer(urls, 3 * LIMIT))
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(30)
+    assert codes.count(200) == LIMIT
+    assert codes.count(429) == 2 * LIMIT
+    assert len(codes) == 3 * LIMIT
+
+
+async def _hammer(urls: list[str], total: int) -> list[int]:
+    headers = bearer()
+    async with httpx.AsyncClient(timeout=30) as client:
+
+        async def one(i: int) -> int:
+            r = await client.get(urls[i % len(urls)] + "/users/me", headers=headers)
+            return r.status_code
+
+        return list(await asyncio.gather(*(one(i) for i in range(total))))
