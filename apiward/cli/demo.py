@@ -17,6 +17,7 @@ from rich.table import Table
 from apiward.audit import AuditResult, audit
 from apiward.audit.gate import AuditRun, Gate
 from apiward.cli import cli
+from apiward.cli.demo_gateway import scan_through_gateway
 from apiward.config import load_config
 from apiward.core import Finding, Severity, load
 from apiward.demo import (
@@ -84,7 +85,7 @@ def _covers(finding: Finding, entry: Entry) -> bool:
     help="Port for --serve (default 8000); the walkthrough takes a free one.",
 )
 def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
-    """Run the built-in vulnerable bank API, audit its spec and scan it.
+    """Run the built-in vulnerable bank API: audit, scan, then scan it behind the gateway.
 
     \b
     Examples:
@@ -118,6 +119,9 @@ def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
             options = ScanOptions.from_section(load_config(config).scan, url)
             scanned = scan(doc, options)
     _show_scan(console, manifest, scanned, secure)
+    if not secure:
+        console.print("\n[bold]5. apiward gateway in front of the same bank, scanned again[/]\n")
+        scan_through_gateway(console, manifest, doc, scanned)
     console.print(
         "\n[bold]Next[/]\n"
         "  apiward audit SPEC                  audit your own API document\n"
@@ -125,7 +129,8 @@ def demo_command(serve_only: bool, secure: bool, port: int | None) -> None:
         "  apiward scan SPEC -t URL -f html -o report.html   a report to read and share\n"
         "  apiward audit SPEC -f sarif -o x    for GitHub code scanning (docs/ci.md)\n"
         "  apiward demo --serve                keep the vulnerable API running to explore it\n"
-        "  apiward demo --secure               the fixed twin: the scan finds nothing"
+        "  apiward demo --secure               the fixed twin: the scan finds nothing\n"
+        "  apiward gateway -c apiward.yaml     protect your API with its spec (docs/gateway.md)"
     )
 
 

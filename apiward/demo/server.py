@@ -25,6 +25,9 @@ def _config(app: ASGIApp, log_level: str) -> uvicorn.Config:
         access_log=log_level in ("debug", "info"),
         # the app sets (or withholds) its own Server header, per mode
         server_header=False,
+        # the peer is the client: X-Forwarded-For from loopback is not believed (uvicorn's
+        # default), so that what sits in front (a gateway in tests) decides about it
+        proxy_headers=False,
         lifespan="off",
     )
 

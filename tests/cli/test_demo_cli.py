@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -55,6 +56,13 @@ def test_demo_command_prints_audit_scan_and_ground_truth() -> None:
     assert f"the scan found {runtime} of {runtime} planted live vulnerabilities" in out
     assert "bola-read" in out and "curl -i -X" in out
     assert "apiward scan SPEC -t URL" in out  # where to go next
+    # the same bank behind apiward gateway: most planted flaws blocked, the BOLA ones not
+    # (object ownership is the app's to check; the spec cannot say who owns account 3)
+    blocked = re.search(r"The gateway blocked (\d+) of (\d+) flaws", out)
+    assert blocked is not None, out[-2000:]
+    assert int(blocked.group(2)) == runtime and int(blocked.group(1)) >= 20
+    assert "SQL injection in merchant search blocked" in out
+    assert "Any customer can read any account still found" in out
 
 
 def test_demo_secure_scans_the_twin_and_finds_nothing() -> None:
