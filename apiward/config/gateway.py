@@ -151,6 +151,30 @@ class KeysSection(Section):
         return self
 
 
+class RevocationsSection(Section):
+    """Revoked API keys, tokens (`jti`) and subjects, shared by every gateway.
+
+    Kept in Redis when `gateway.redis` is set, else in `file`; each gateway polls the store.
+    """
+
+    file: str = Field(
+        default=".apiward-revocations.json",
+        description="The revocation list when there is no Redis (JSON, shared on one machine).",
+    )
+    poll_interval: Duration = Field(
+        default=1.0, gt=0, description="How often each gateway checks the store for changes."
+    )
+    stale_after: Duration = Field(
+        default=10.0,
+        gt=0,
+        description="The store unreadable this long: revocations made meanwhile are unknown.",
+    )
+    on_error: Literal["closed", "open"] = Field(
+        default="closed",
+        description="Stale: refuse authenticated requests (closed, 503) or admit them (open).",
+    )
+
+
 class WebhookSection(Section):
     """Where alerts are POSTed (JSON)."""
 
@@ -202,6 +226,7 @@ class GatewaySection(Section):
     audit: AuditLogSection = Field(default_factory=AuditLogSection)
     logs: LogsSection = Field(default_factory=LogsSection)
     keys: KeysSection = Field(default_factory=KeysSection)
+    revocations: RevocationsSection = Field(default_factory=RevocationsSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     drain_timeout: Duration = Field(default=10.0, description="Seconds to finish requests on stop.")
     apis: list[ApiSection] = Field(default_factory=list)
@@ -261,6 +286,7 @@ def gateway_relative_to(section: GatewaySection, directory: str) -> GatewaySecti
             "apis": apis,
             "audit": audit,
             "keys": files(section.keys, "file"),
+            "revocations": files(section.revocations, "file"),
             "tls": files(section.tls, "cert", "key", "client_ca") if section.tls else None,
         }
     )

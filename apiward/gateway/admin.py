@@ -12,7 +12,12 @@ admin API nobody protected is an admin API for everyone.
 ``POST /reload``           re-read the config file; the old config stays on error (409)
 ``GET /keys``              API keys (id, name, scopes, roles, dates; never a key or hash)
 ``POST /keys``             ``{"name", "scopes", "roles", "expires_in"}`` -> the key, once
-``DELETE /keys/{id}``      revoke a key (saved to the key file at once)
+``DELETE /keys/{id}``      revoke a key (saved to the key file, and on the shared
+                           revocation list so every gateway refuses it)
+``GET /revocations``       the revocation list and whether the store answers
+``POST /revocations``      ``{"kind": "key"|"token"|"subject", "id", "until"|"expires_in",
+                           "note"}``: revoke on every gateway (within ``poll-interval``)
+``DELETE /revocations/{kind}/{id}``  take a revocation back
 ``GET /alerts``            the latest alerts fired
 =========================  ===========================================================
 """
@@ -32,6 +37,7 @@ from starlette.routing import Route
 
 from apiward.gateway.app import Gateway
 from apiward.gateway.auth_keys import save_key_file
+from apiward.gateway.revocations import KINDS, RevocationError, parse_revocation
 
 __all__ = ["admin_app"]
 
@@ -134,7 +140,48 @@ def admin_app(gateway: Gateway) -> Starlette:
             except KeyError:
                 return _error(404, "unknown_key")
             save_key_file(gateway.section.keys.file, store.records())
+        try:  # the key file is this gateway's; the list reaches the others
+            await gateway.revocations.revoke("key", record.key_id, until=record.expires_at)
+        except Exception as exc:  # the file or Redis: the key file has it already
+            detail = f"revoked in the key file, not on the shared list: {exc}"
+            return _error(502, "revocation_not_shared", detail=detail)
         return JSONResponse(_public(record.to_dict()))
+
+    async def list_revocations(request: Request) -> Response:
+        if (denied := authorised(request)) is not None:
+            return denied
+        entries = [r.to_dict() for r in gateway.revocations.entries()]
+        return JSONResponse({"revocations": entries, **gateway.revocations.status()})
+
+    async def add_revocation(request: Request) -> Response:
+        if (denied := authorised(request)) is not None:
+            return denied
+        try:
+            data = json.loads(await request.body() or b"{}")
+            parsed = parse_revocation(data, now=time.time())
+        except (ValueError, RevocationError) as exc:
+            return _error(400, "bad_revocation", detail=str(exc))
+        try:
+            entry = await gateway.revocations.revoke(
+                parsed.kind, parsed.value, until=parsed.until, note=parsed.note, at=parsed.at
+            )
+        except Exception as exc:  # the store is down: nothing was revoked, say so
+            return _error(503, "revocation_store_unavailable", detail=str(exc))
+        return JSONResponse(entry.to_dict(), status_code=201)
+
+    async def remove_revocation(request: Request) -> Response:
+        if (denied := authorised(request)) is not None:
+            return denied
+        kind = request.path_params["kind"]
+        if kind not in KINDS:
+            return _error(404, "unknown_kind")
+        try:
+            removed = await gateway.revocations.unrevoke(kind, request.path_params["value"])
+        except Exception as exc:
+            return _error(503, "revocation_store_unavailable", detail=str(exc))
+        if not removed:
+            return _error(404, "not_revoked")
+        return JSONResponse({"removed": {"kind": kind, "id": request.path_params["value"]}})
 
     async def alerts(request: Request) -> Response:
         if (denied := authorised(request)) is not None:
@@ -150,6 +197,9 @@ def admin_app(gateway: Gateway) -> Starlette:
             Route("/keys", list_keys, methods=["GET"]),
             Route("/keys", create_key, methods=["POST"]),
             Route("/keys/{key_id}", revoke_key, methods=["DELETE"]),
+            Route("/revocations", list_revocations, methods=["GET"]),
+            Route("/revocations", add_revocation, methods=["POST"]),
+            Route("/revocations/{kind}/{value:path}", remove_revocation, methods=["DELETE"]),
             Route("/alerts", alerts),
         ]
     )

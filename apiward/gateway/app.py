@@ -52,6 +52,8 @@ from apiward.gateway.policies import RateRule
 from apiward.gateway.policy import denial_response
 from apiward.gateway.ratelimit import FailPolicy, Limit, Limiter, MemoryLimiter
 from apiward.gateway.ratelimit_redis import RedisLimiter
+from apiward.gateway.revocations import Revocations, RevocationStore
+from apiward.gateway.revocations_store import FileRevocationStore, RedisRevocationStore
 from apiward.gateway.upstream import UpstreamConfig, UpstreamProxy, UpstreamTLS
 from apiward.gateway.upstream_health import HealthCheck
 
@@ -126,6 +128,7 @@ class Gateway:
         self._reload_from = reload_from
         self.metrics = GatewayMetrics()
         self.limiter = _limiter(section)
+        self.revocations = _revocations(section, self.limiter)
         self.audit = _audit_log(section)
         self.metrics.watch_audit_log(self.audit)
         self.recent_alerts = RecentAlerts()
@@ -171,6 +174,7 @@ class Gateway:
             "authenticators": auth.authenticators,
             "limiter": self.limiter,
             "rate_rules": rules,
+            "revocations": self.revocations,
         }
         setup = ApiSetup(api.name, doc, api, services)
         chain: list[Policy] = []
@@ -229,6 +233,7 @@ class Gateway:
         if self._started:
             return
         self._started = True
+        await self.revocations.start()
         await self.audit.start()
         await self.alerts.start()
         for api in self.apis:
@@ -274,6 +279,7 @@ class Gateway:
             await api.aclose()
         await self.alerts.aclose()
         await self.audit.aclose()
+        await self.revocations.aclose()  # before the limiter: they may share its client
         aclose = getattr(self.limiter, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -417,6 +423,20 @@ def _limiter(section: GatewaySection) -> Limiter:
     return RedisLimiter.from_url(url, timeout=r.timeout, fail=fail, prefix=r.prefix)
 
 
+def _revocations(section: GatewaySection, limiter: Limiter) -> Revocations:
+    r = section.revocations
+    store: RevocationStore
+    if isinstance(limiter, RedisLimiter):  # gateway.redis is set: share its connections
+        store = RedisRevocationStore(
+            limiter.client, prefix=section.redis.prefix, timeout=section.redis.timeout
+        )
+    else:
+        store = FileRevocationStore(r.file)
+    return Revocations(
+        store, poll_interval=r.poll_interval, stale_after=r.stale_after, fail=r.on_error
+    )
+
+
 def _audit_log(section: GatewaySection) -> AuditLog:
     a = section.audit
     store: Any
@@ -503,7 +523,7 @@ def _key_store(section: GatewaySection) -> ApiKeyStore | None:
 
 def _check_unchanged(running: GatewaySection, new: GatewaySection) -> None:
     """What a reload cannot change in place: the listeners and the shared backends."""
-    for name in ("listen", "tls", "admin", "redis", "audit", "identity_headers"):
+    for name in ("listen", "tls", "admin", "redis", "audit", "revocations", "identity_headers"):
         if getattr(running, name) != getattr(new, name):
             key = "gateway." + name.replace("_", "-")
             raise ConfigError(f"{key} changed: it takes a restart, not a reload", key=key)

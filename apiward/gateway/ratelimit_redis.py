@@ -178,6 +178,11 @@ class RedisLimiter:
         client = RedisCluster.from_url(url, **_client_options(timeout))
         return cls(client, timeout=timeout, **options)
 
+    @property
+    def client(self) -> Redis | RedisCluster:
+        """The connections, for other shared state (revocations) to use too."""
+        return self._client
+
     def redis_key(self, key: str, limit: Limit) -> str:
         """The Redis key that holds ``key``'s state under ``limit``'s algorithm."""
         return f"{self._prefix}:{limit.algorithm}:{{{key}}}"

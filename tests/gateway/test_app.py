@@ -187,3 +187,28 @@ def test_an_api_named_for_the_host_wins_over_one_for_any_host(
         assert httpx.get(url + "/one/hello").status_code == 200
         internal = httpx.get(url + "/one/hello", headers={"Host": "internal.example"})
     assert internal.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"revocations": {"file": "elsewhere.json"}}, "gateway.revocations"),
+        ({"identity-headers": ["X-U", "X-S"]}, "gateway.identity-headers"),
+    ],
+)
+def test_a_reload_that_changes_shared_state_is_refused(
+    tmp_path: Path, upstream: str, change: dict[str, Any], key: str
+) -> None:
+    good = _section(tmp_path, upstream)
+    changed = _section(tmp_path, upstream, **change)
+    gateway = Gateway(good, reload_from=lambda: changed)
+
+    async def go() -> Any:
+        await gateway.start()
+        try:
+            return await gateway.reload()
+        finally:
+            await gateway.aclose()
+
+    result = asyncio.run(go())
+    assert not result.ok and f"{key} changed: it takes a restart" in result.message

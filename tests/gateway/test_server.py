@@ -180,6 +180,34 @@ def test_api_keys_are_created_used_and_revoked_through_the_admin_api(gateway: Ru
     revoked = httpx.post(gateway.url + sync, params=partner, json={})
     assert revoked.status_code == 401
     assert revoked.json()["reason"]
+    # and on the shared revocation list (a file next to the config here: no Redis)
+    listed = httpx.get(gateway.admin + "/revocations", headers=_admin()).json()
+    assert [(e["kind"], e["id"]) for e in listed["revocations"]] == [("key", key_id)]
+    assert listed["store"] == f"file:{gateway.config.parent / '.apiward-revocations.json'}"
+
+
+def test_revocations_through_the_admin_api(gateway: Running) -> None:
+    leaked = bearer(jti="leaked-1")
+    assert httpx.get(gateway.url + "/accounts", headers=leaked).status_code == 200
+    for body in (
+        {"kind": "user", "id": "x"},
+        {"kind": "token"},
+        [1],
+        {"kind": "token", "id": "x", "until": "soon"},
+    ):
+        answer = httpx.post(gateway.admin + "/revocations", headers=_admin(), json=body)
+        assert answer.status_code == 400 and answer.json()["error"] == "bad_revocation", body
+    assert httpx.post(gateway.admin + "/revocations", json={}).status_code == 401  # no token
+    body = {"kind": "token", "id": "leaked-1", "expires_in": 600}
+    made = httpx.post(gateway.admin + "/revocations", headers=_admin(), json=body)
+    assert made.status_code == 201 and made.json()["until"] > time.time()
+    refused = httpx.get(gateway.url + "/accounts", headers=leaked)  # at once on this gateway
+    assert (refused.status_code, refused.json()["reason"]) == (401, "token_revoked")
+    gone = httpx.delete(gateway.admin + "/revocations/token/leaked-1", headers=_admin())
+    assert gone.status_code == 200
+    assert httpx.get(gateway.url + "/accounts", headers=leaked).status_code == 200
+    again = httpx.delete(gateway.admin + "/revocations/token/leaked-1", headers=_admin())
+    assert again.status_code == 404
 
 
 def test_an_empty_or_short_admin_token_is_a_config_error(

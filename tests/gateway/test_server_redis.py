@@ -1,4 +1,5 @@
-"""Two `apiward gateway` processes sharing one Redis admit exactly the configured limit."""
+"""Two `apiward gateway` processes sharing one Redis: exactly the configured limit together,
+and a revocation made through one gateway's admin API refused by the other."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.gateway.test_server import _wait_listening
 
 URL = "redis://127.0.0.1:6379/0"
 LIMIT = 40
+ADMIN = {"Authorization": "Bearer admin-token-for-tests-0"}
 
 
 def _config(upstream: str, tmp: Path, name: str, prefix: str) -> Path:
@@ -27,8 +30,9 @@ def _config(upstream: str, tmp: Path, name: str, prefix: str) -> Path:
     path.write_text(f"""
 gateway:
   listen: 127.0.0.1:0
-  admin: {{listen: "127.0.0.1:0"}}
+  admin: {{listen: "127.0.0.1:0", token: admin-token-for-tests-0}}
   redis: {{url: "{URL}", prefix: "{prefix}", timeout: 5s}}  # exactness, not timeouts
+  revocations: {{poll-interval: 100ms, stale-after: 30s}}
   audit: {{store: "sqlite:{tmp / name}.db", spool-dir: "{tmp / name}-spool", chain: {name}}}
   apis:
     - name: bank
@@ -56,7 +60,9 @@ def prefix() -> Iterator[str]:
     client.close()
 
 
-def test_two_gateways_admit_exactly_the_limit_together(tmp_path: Path, prefix: str) -> None:
+@pytest.fixture
+def gateways(tmp_path: Path, prefix: str) -> Iterator[list[tuple[str, str]]]:
+    """Two gateways (traffic URL, admin URL) in front of the demo bank, sharing Redis."""
     with serve_app(create_app(False, settings=Settings(jwt_secret=KEY))) as upstream:
         procs, urls = [], []
         try:
@@ -71,13 +77,17 @@ def test_two_gateways_admit_exactly_the_limit_together(tmp_path: Path, prefix: s
                         env=dict(os.environ),
                     )
                 procs.append(proc)
-                urls.append(_wait_listening(proc, log)[0])
-            codes = asyncio.run(_hammer(urls, 3 * LIMIT))
+                urls.append(_wait_listening(proc, log))
+            yield urls
         finally:
             for proc in procs:
                 proc.terminate()
             for proc in procs:
                 proc.wait(30)
+
+
+def test_two_gateways_admit_exactly_the_limit_together(gateways: list[tuple[str, str]]) -> None:
+    codes = asyncio.run(_hammer([traffic for traffic, _ in gateways], 3 * LIMIT))
     assert codes.count(200) == LIMIT
     assert codes.count(429) == 2 * LIMIT
     assert len(codes) == 3 * LIMIT
@@ -92,3 +102,30 @@ async def _hammer(urls: list[str], total: int) -> list[int]:
             return r.status_code
 
         return list(await asyncio.gather(*(one(i) for i in range(total))))
+
+
+def test_a_token_revoked_through_one_gateway_is_refused_by_the_other(
+    gateways: list[tuple[str, str]],
+) -> None:
+    (_, admin_a), (traffic_b, admin_b) = gateways
+    leaked = bearer(jti="leaked-token-1")
+    assert httpx.get(traffic_b + "/accounts", headers=leaked).status_code == 200
+    answer = httpx.post(
+        admin_a + "/revocations",
+        headers=ADMIN,
+        json={"kind": "token", "id": "leaked-token-1", "expires_in": 600, "note": "ticket 42"},
+    )
+    assert answer.status_code == 201, answer.text
+    deadline = time.monotonic() + 15  # b polls every 100 ms; a bound, not a timing claim
+    while time.monotonic() < deadline:
+        r = httpx.get(traffic_b + "/accounts", headers=leaked)
+        if r.status_code != 200:
+            break
+        time.sleep(0.05)
+    assert (r.status_code, r.json()["reason"]) == (401, "token_revoked")
+    assert httpx.get(traffic_b + "/accounts", headers=bearer(jti="other")).status_code == 200
+    listed = httpx.get(admin_b + "/revocations", headers=ADMIN).json()
+    assert [(e["kind"], e["id"], e["note"]) for e in listed["revocations"]] == [
+        ("token", "leaked-token-1", "ticket 42")
+    ]
+    assert listed["store"].startswith("redis:") and listed["stale"] is False

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from apiward.gateway.auth_common import (
+    ANONYMOUS,
     Authenticator,
     AuthRequest,
     Denial,
     evaluate_requirements,
 )
+from apiward.gateway.auth_keys import ApiKeyAuth
 from apiward.gateway.chain import ApiSetup, Exchange, Policy, register
 from apiward.gateway.policy import Refusal, compile_policies
+from apiward.gateway.revocations import STALE, Revocations
 
 __all__ = ["Authentication"]
 
@@ -23,7 +26,9 @@ class Authentication(Policy):
     An operation is open only when the spec says ``security: []`` on purpose; one with no
     security declared anywhere is refused unless ``allow_undeclared_security``. 401 names
     a challenge, 403 means authenticated but short of a scope, 503 that a key or
-    introspection server could not be asked (fail closed).
+    introspection server could not be asked (fail closed). A credential on the shared
+    revocation list (an API key, a token's ``jti``, a subject) is refused with 401, and
+    with 503 while that list cannot be read (``revocations.on-error: closed``).
     """
 
     name = "authentication"
@@ -35,16 +40,26 @@ class Authentication(Policy):
         authenticators: Mapping[str, Authenticator],
         *,
         allow_undeclared_security: bool = False,
+        revocations: Revocations | None = None,
     ) -> None:
         table = compile_policies(setup.doc, allow_undeclared_security=allow_undeclared_security)
         self._open = {key: p.allow_unsecured for key, p in table.items()}
         self._authenticators = dict(authenticators)
+        self._revocations = revocations
+        self._key_schemes = frozenset(
+            name for name, a in authenticators.items() if isinstance(a, ApiKeyAuth)
+        )
 
     @classmethod
     def from_setup(cls, setup: ApiSetup) -> Authentication | None:
         section = setup.section
         allow = section.auth.allow_undeclared_security if section is not None else False
-        return cls(setup, setup.services.get("authenticators", {}), allow_undeclared_security=allow)
+        return cls(
+            setup,
+            setup.services.get("authenticators", {}),
+            allow_undeclared_security=allow,
+            revocations=setup.services.get("revocations"),
+        )
 
     async def on_request(self, ex: Exchange) -> Refusal | None:
         match = ex.match
@@ -59,6 +74,12 @@ class Authentication(Policy):
         )
         if isinstance(outcome, Denial):
             return refusal(outcome)
+        if self._revocations is not None and outcome is not ANONYMOUS:
+            revoked = self._revocations.refusal(outcome, self._key_schemes)
+            if revoked == STALE:
+                return refusal(Denial(503, revoked, "the revocation list cannot be read"))
+            if revoked is not None:
+                return refusal(Denial(401, revoked, "the credential has been revoked"))
         ex.principal = outcome
         ex.identity = outcome.subject or None
         return None
