@@ -174,6 +174,16 @@ class RevocationsSection(Section):
         description="Stale: refuse authenticated requests (closed, 503) or admit them (open).",
     )
 
+    @model_validator(mode="after")
+    def _polled_in_time(self) -> RevocationsSection:
+        # a poll must be able to miss once without every gateway going stale meanwhile
+        if self.stale_after < 2 * self.poll_interval:
+            raise ValueError(
+                f"stale-after ({self.stale_after:g} s) must be at least twice "
+                f"poll-interval ({self.poll_interval:g} s)"
+            )
+        return self
+
 
 class WebhookSection(Section):
     """Where alerts are POSTed (JSON)."""

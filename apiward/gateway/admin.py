@@ -114,7 +114,7 @@ def admin_app(gateway: Gateway) -> Starlette:
             name = data.get("name")
             if name is not None and not isinstance(name, str):
                 raise ValueError("name must be a string")
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
             return _error(400, "bad_key_request", detail=str(exc))
         async with gateway.reload_lock:  # a reload must not swap in a store read before this
             store = gateway.keys or store
@@ -159,7 +159,7 @@ def admin_app(gateway: Gateway) -> Starlette:
         try:
             data = json.loads(await request.body() or b"{}")
             parsed = parse_revocation(data, now=time.time())
-        except (ValueError, RevocationError) as exc:
+        except (ValueError, RecursionError, RevocationError) as exc:
             return _error(400, "bad_revocation", detail=str(exc))
         try:
             entry = await gateway.revocations.revoke(

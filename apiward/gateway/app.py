@@ -12,8 +12,9 @@ by their ``from_setup``. A request goes to the API whose base path (the spec's s
 ``base-path``) and host match, the longest base path first; no API: 404, audited.
 
 What lives across reloads (built once, at start): the audit log, the metrics, the alert
-engine, the rate limiter (counters survive a reload). What a reload rebuilds: every API
-(spec, policies, authenticators, upstream pools) and the key store (re-read from its file).
+engine, the rate limiter (counters survive a reload), the revocation list. What a reload
+rebuilds: every API (spec, policies, authenticators, upstream pools) and the key store
+(re-read from its file).
 A reload is atomic: the new APIs are built and started completely before one reference
 is swapped; if anything fails, the running set stays and the error is returned. The old
 set is closed after ``drain_timeout`` (requests in flight finish on it).

@@ -36,7 +36,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, cast
 
 from apiward.errors import ApiwardError
@@ -57,6 +57,10 @@ KINDS: tuple[Kind, ...] = ("key", "token", "subject")
 MAX_ID_LENGTH = 512
 MAX_NOTE_LENGTH = 200
 STALE = "revocation_state_unknown"
+ABSENT = "absent"  # a store's version while it holds no list at all
+# an issuer whose clock runs ahead stamps tokens minted just before a subject's revocation
+# with a later iat; what was issued this soon after is refused too (the JWT leeway's size)
+SUBJECT_LEEWAY = 30.0
 log = get_logger("apiward.gateway.revocations")
 
 
@@ -90,13 +94,20 @@ class Revocation:
         return out
 
 
-def parse_revocation(data: Any, *, now: float, where: str = "revocation") -> Revocation:
-    """A revocation from JSON (``{"kind", "id", "until" | "expires_in", "note"}``)."""
+def parse_revocation(
+    data: Any, *, now: float, where: str = "revocation", stored: bool = False
+) -> Revocation:
+    """A revocation from JSON (``{"kind", "id", "until" | "expires_in", "note"}``).
+
+    ``stored``: read back from the store, where ``at`` is recorded and ``until`` may have
+    passed; a new one (the admin API) gets ``at`` = ``now`` and must end in the future.
+    """
     if not isinstance(data, dict):
         raise RevocationError(f"{where}: a JSON object is expected")
-    unknown = set(data) - {"kind", "id", "at", "until", "expires_in", "note"}
+    known = {"kind", "id", "until", "expires_in", "note"} | ({"at"} if stored else set())
+    unknown = set(data) - known
     if unknown:
-        raise RevocationError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise RevocationError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     kind = data.get("kind")
     if kind not in KINDS:
         raise RevocationError(f"{where}.kind: one of {', '.join(KINDS)}, got {kind!r}")
@@ -115,6 +126,8 @@ def parse_revocation(data: Any, *, now: float, where: str = "revocation") -> Rev
         until = now + seconds
     elif until is not None:
         until = _seconds(until, f"{where}.until")
+        if not stored and until <= now:
+            raise RevocationError(f"{where}.until: {until} is not in the future (epoch seconds)")
     note = data.get("note", "")
     if not isinstance(note, str) or len(note) > MAX_NOTE_LENGTH:
         raise RevocationError(f"{where}.note: a string of at most {MAX_NOTE_LENGTH} characters")
@@ -122,9 +135,14 @@ def parse_revocation(data: Any, *, now: float, where: str = "revocation") -> Rev
 
 
 def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise RevocationError(f"{where}: a finite number of seconds, got {value!r}")
-    return float(value)
+    try:
+        ok = not isinstance(value, bool) and isinstance(value, int | float)
+        number = float(value) if ok else math.nan
+    except OverflowError:  # an integer too large for a float
+        number = math.nan
+    if not math.isfinite(number):
+        raise RevocationError(f"{where}: a finite number of seconds, got {str(value)[:40]!r}")
+    return number
 
 
 class RevocationStore(Protocol):
@@ -169,6 +187,8 @@ class Revocations:
         self._synced_at: float | None = None  # the last time the store answered
         self._task: asyncio.Task[None] | None = None
         self._last_error = ""
+        # one change at a time: a poll's snapshot, a revoke, an unrevoke
+        self._lock = asyncio.Lock()
 
     # -- the hot path ------------------------------------------------------------------
 
@@ -197,7 +217,11 @@ class Revocations:
                     return "token_revoked"
             if part.subject:
                 hit = entries.get(("subject", part.subject))
-                if hit is not None and not hit.expired(now) and _issued_before(claims, hit.at):
+                if (
+                    hit is not None
+                    and not hit.expired(now)
+                    and _issued_before(claims, hit.at + SUBJECT_LEEWAY)
+                ):
                     return "subject_revoked"
         return None
 
@@ -219,24 +243,23 @@ class Revocations:
     ) -> Revocation:
         """Record a revocation (as of ``at``, default now) in the store, and here at once."""
         now = self._clock()
-        revocation = parse_revocation(
-            {
-                "kind": kind,
-                "id": value,
-                "until": until,
-                "note": note,
-                "at": now if at is None else at,
-            },
-            now=now,
-        )
-        await self.store.add(revocation)
-        self._entries[(kind, value)] = revocation
+        data = {"kind": kind, "id": value, "until": until, "note": note}
+        revocation = parse_revocation(data, now=now)
+        if at is not None:
+            revocation = replace(revocation, at=at)
+        async with self._lock:  # a poll in flight must not put back an older list
+            await self.store.add(revocation)
+            self._entries = {**self._entries, (kind, value): revocation}
         return revocation
 
     async def unrevoke(self, kind: Kind, value: str) -> bool:
         """Take a revocation back; False when there was none."""
-        removed = await self.store.remove(kind, value)
-        return self._entries.pop((kind, value), None) is not None or removed
+        async with self._lock:
+            removed = await self.store.remove(kind, value)
+            entries = dict(self._entries)
+            known = entries.pop((kind, value), None) is not None
+            self._entries = entries
+        return known or removed
 
     def entries(self) -> list[Revocation]:
         now = self._clock()
@@ -262,11 +285,14 @@ class Revocations:
     async def sync(self) -> bool:
         """Bring the local list up to date; False if the store could not be read."""
         try:
-            version = await self.store.version()
-            if version != self._version:
-                version, entries = await self.store.load()
-                self._entries = {(r.kind, r.value): r for r in entries}
-                self._version = version
+            async with self._lock:
+                version = await self.store.version()
+                if version != self._version:
+                    version, entries = await self.store.load()
+                    if _lost(self._version, version):
+                        entries, version = await self._restore(entries, version)
+                    self._entries = {(r.kind, r.value): r for r in entries}
+                    self._version = version
         except Exception as exc:  # the file's or redis-py's errors: keep the list, say so
             self._failed(exc)
             return False
@@ -275,6 +301,24 @@ class Revocations:
             log.info("revocations_store_back", store=self.store.name)
             self._last_error = ""
         return True
+
+    async def _restore(
+        self, entries: list[Revocation], version: str
+    ) -> tuple[list[Revocation], str]:
+        """The store lost its state (Redis restarted empty, the file deleted): refill it.
+
+        Taking a revocation back is ``unrevoke``, which keeps the store's generation; a new
+        generation means the list was lost, so what this gateway still knows goes back.
+        """
+        now = self._clock()
+        there = {(r.kind, r.value) for r in entries}
+        lost = [r for k, r in self._entries.items() if k not in there and not r.expired(now)]
+        for revocation in lost:
+            await self.store.add(revocation)
+        if lost:
+            log.warning("revocations_restored", store=self.store.name, count=len(lost))
+            version = f"{_generation(await self.store.version())}:restored"  # reload next poll
+        return entries + lost, version
 
     def _failed(self, exc: BaseException) -> None:
         detail = str(exc) or type(exc).__name__
@@ -294,6 +338,18 @@ class Revocations:
                 await self._task
             self._task = None
         await self.store.aclose()
+
+
+def _generation(version: str) -> str:
+    """The part of a store's version that changes only when the store lost its state."""
+    return version.split(":", 1)[0]
+
+
+def _lost(seen: str | None, now: str) -> bool:
+    """From a store that had a list (a generation) to none or another one."""
+    if seen is None or seen == ABSENT:
+        return False  # nothing was there to lose: a first list is simply loaded
+    return _generation(now) != _generation(seen)
 
 
 def _issued_before(claims: Mapping[str, Any], revoked_at: float) -> bool:

@@ -3,10 +3,16 @@
 Both answer :class:`~apiward.gateway.revocations.RevocationStore`: a cheap ``version()``
 the gateways poll, ``load()``, ``add()`` and ``remove()``.
 
+A version is ``<generation>:<change>``. The generation changes only when the store lost
+its state (a Redis that restarted empty, a deleted file): the gateways then put back what
+they still know (see ``Revocations.sync``).
+
 Redis layout: one hash ``<prefix>:revocations`` (one key, so one Cluster slot), a field
-``<kind>:<id>`` per revocation holding its JSON, and the field ``_v``, a counter that every
-change increments in the same script. Expired revocations are dropped from the hash by
-whichever gateway loads it next.
+``<kind>:<id>`` per revocation holding its JSON, the field ``_v``, a counter that every
+change increments in the same script, and ``_g``, a random generation set by the first
+change to a new hash. Expired revocations are dropped from the hash by whichever gateway
+loads it next, each only if it is still the value that gateway read. This Redis must keep
+the hash: persistence on, and no ``allkeys-*`` eviction policy.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +31,14 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 
-from apiward.gateway.revocations import Kind, Revocation, RevocationError, dumps, parse_revocation
+from apiward.gateway.revocations import (
+    ABSENT,
+    Kind,
+    Revocation,
+    RevocationError,
+    dumps,
+    parse_revocation,
+)
 
 try:
     import fcntl
@@ -34,14 +48,28 @@ except ImportError:  # Windows: one process per file
 __all__ = ["FileRevocationStore", "RedisRevocationStore"]
 
 _VERSION_FIELD = "_v"
+_GENERATION_FIELD = "_g"
 _ADD = """
+redis.call('HSETNX', KEYS[1], '_g', ARGV[3])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('HINCRBY', KEYS[1], '_v', 1)
 """
 _REMOVE = """
 local n = redis.call('HDEL', KEYS[1], ARGV[1])
-if n > 0 then redis.call('HINCRBY', KEYS[1], '_v', 1) end
+if n > 0 then
+  redis.call('HSETNX', KEYS[1], '_g', ARGV[2])
+  redis.call('HINCRBY', KEYS[1], '_v', 1)
+end
 return n
+"""
+# pairs of (field, value read): a field is dropped only if nobody rewrote it since
+_PRUNE = """
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return 0
 """
 
 
@@ -67,8 +95,8 @@ class FileRevocationStore:
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            return "absent"
-        return f"{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
+            return ABSENT
+        return f"file:{st.st_mtime_ns}:{st.st_size}:{st.st_ino}"
 
     def _read(self) -> list[Revocation]:
         try:
@@ -79,14 +107,14 @@ class FileRevocationStore:
             raise RevocationError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise RevocationError(f"{self.path}: not JSON ({exc})") from None
         items = data.get("revocations") if isinstance(data, dict) else None
         if not isinstance(items, list):
             raise RevocationError(f'{self.path}: expected {{"revocations": [...]}}')
         now = self._clock()
         return [
-            parse_revocation(item, now=now, where=f"{self.path}: revocations[{i}]")
+            parse_revocation(item, now=now, where=f"{self.path}: revocations[{i}]", stored=True)
             for i, item in enumerate(items)
         ]
 
@@ -121,6 +149,7 @@ class FileRevocationStore:
     def _write(self, revocations: list[Revocation]) -> None:
         try:
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            os.fchmod(fd, 0o644)  # mkstemp's 0600 would hide it from gateways run as others
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(dumps(revocations))
                 out.flush()
@@ -157,39 +186,48 @@ class RedisRevocationStore:
             return await self._client.execute_command(*args)
 
     async def version(self) -> str:
-        value = await self._call("HGET", self.key, _VERSION_FIELD)
-        return _text(value) if value is not None else "0"
+        generation, change = await self._call("HMGET", self.key, _GENERATION_FIELD, _VERSION_FIELD)
+        return _version(generation, change)
 
     async def load(self) -> tuple[str, list[Revocation]]:
         raw = await self._call("HGETALL", self.key)
         fields = _pairs(raw)
-        version = fields.pop(_VERSION_FIELD, "0")
+        version = _version(fields.pop(_GENERATION_FIELD, None), fields.pop(_VERSION_FIELD, None))
         now = self._clock()
         out: list[Revocation] = []
         expired: list[str] = []
         for name, text in fields.items():
             try:
-                revocation = parse_revocation(json.loads(text), now=now, where=name)
-            except (ValueError, RevocationError) as exc:
+                revocation = parse_revocation(json.loads(text), now=now, where=name, stored=True)
+            except (ValueError, RecursionError, RevocationError) as exc:
                 raise RevocationError(f"{self.name}: field {name!r}: {exc}") from None
             if revocation.expired(now):
-                expired.append(name)
+                expired += (name, text)
             else:
                 out.append(revocation)
         if expired:  # tidy up; the version stays, nothing anyone enforces changed
             with contextlib.suppress(Exception):
-                await self._call("HDEL", self.key, *expired)
+                await self._call("EVAL", _PRUNE, 1, self.key, *expired)
         return version, out
 
     async def add(self, revocation: Revocation) -> None:
         payload = json.dumps(revocation.to_dict(), separators=(",", ":"))
-        await self._call("EVAL", _ADD, 1, self.key, revocation.field, payload)
+        generation = secrets.token_hex(8)
+        await self._call("EVAL", _ADD, 1, self.key, revocation.field, payload, generation)
 
     async def remove(self, kind: Kind, value: str) -> bool:
-        return bool(await self._call("EVAL", _REMOVE, 1, self.key, f"{kind}:{value}"))
+        generation = secrets.token_hex(8)
+        reply = await self._call("EVAL", _REMOVE, 1, self.key, f"{kind}:{value}", generation)
+        return bool(reply)
 
     async def aclose(self) -> None:
         return None  # the client belongs to the rate limiter, which closes it
+
+
+def _version(generation: Any, change: Any) -> str:
+    if generation is None and change is None:
+        return ABSENT
+    return f"{_text(generation) if generation is not None else '-'}:{_text(change or 0)}"
 
 
 def _text(value: Any) -> str:

@@ -21,7 +21,7 @@ from apiward.gateway.revocations import (
     Revocations,
     parse_revocation,
 )
-from apiward.gateway.revocations_store import FileRevocationStore, RedisRevocationStore
+from apiward.gateway.revocations_store import _PRUNE, FileRevocationStore, RedisRevocationStore
 from tests.gateway.test_ratelimit_redis import DOWN_URL, URL, needs_redis
 
 NOW = 1_800_000_000.0
@@ -73,7 +73,9 @@ def test_a_revoked_subject_refuses_what_was_issued_before_and_admits_what_came_a
     _run(revocations.sync())
     _run(revocations.revoke("subject", "alice"))
     assert revocations.refusal(_token(iat=NOW - 5)) == "subject_revoked"
-    assert revocations.refusal(_token(iat=NOW + 5)) is None  # signed in again afterwards
+    # an issuer's clock may run ahead: just after the revocation still counts as before
+    assert revocations.refusal(_token(iat=NOW + 20)) == "subject_revoked"
+    assert revocations.refusal(_token(iat=NOW + 40)) is None  # signed in again afterwards
     assert revocations.refusal(_token()) == "subject_revoked"  # no issue time: refused
     assert revocations.refusal(_token("bob", iat=NOW - 5)) is None
 
@@ -129,11 +131,63 @@ def test_an_unreadable_store_fails_closed_once_stale_and_recovers(tmp_path: Path
     assert revocations.refusal(_token()) is None
 
 
-def test_failing_open_admits_while_stale(tmp_path: Path) -> None:
+def test_failing_open_admits_while_stale_but_still_refuses_what_it_knows(tmp_path: Path) -> None:
     clock = Clock()
     revocations = _file_list(tmp_path, clock, stale_after=10, fail="open")
-    clock.now = NOW + 100  # never synced
+    _run(revocations.sync())
+    _run(revocations.revoke("token", "t-1"))
+    (tmp_path / "revocations.json").write_text("[")
+    clock.now = NOW + 100
+    assert not _run(revocations.sync()) and revocations.stale()
     assert revocations.refusal(_token()) is None
+    assert revocations.refusal(_token(jti="t-1")) == "token_revoked"
+
+
+def test_a_deleted_file_is_refilled_from_what_the_gateways_know(tmp_path: Path) -> None:
+    clock = Clock()
+    first, second = _file_list(tmp_path, clock), _file_list(tmp_path, clock)
+    _run(first.sync())
+    _run(first.revoke("token", "t-1"))
+    _run(second.sync())
+    (tmp_path / "revocations.json").unlink()
+    assert _run(second.sync())
+    assert second.refusal(_token(jti="t-1")) == "token_revoked"
+    assert _run(first.sync())  # the file is back, with the revocation in it
+    assert [(r.kind, r.value) for r in first.entries()] == [("token", "t-1")]
+    stored = json.loads((tmp_path / "revocations.json").read_text())["revocations"]
+    assert [(r["kind"], r["id"]) for r in stored] == [("token", "t-1")]
+
+
+class SlowLoad(FileRevocationStore):
+    """Its load() reads the file, then waits until told to go on."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.loading = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def load(self) -> tuple[str, list[Revocation]]:
+        result = await super().load()
+        self.loading.set()
+        await self.go_on.wait()
+        return result
+
+
+def test_a_poll_in_flight_does_not_undo_a_revocation(tmp_path: Path) -> None:
+    async def body() -> str | None:
+        store = SlowLoad(tmp_path / "revocations.json")
+        store.path.write_text('{"revocations": []}')
+        revocations = Revocations(store)
+        poll = asyncio.create_task(revocations.sync())
+        await store.loading.wait()  # the poll holds an empty snapshot
+        revoking = asyncio.create_task(revocations.revoke("token", "t-1"))
+        await asyncio.sleep(0.01)
+        store.go_on.set()
+        await poll
+        await revoking
+        return revocations.refusal(_token(jti="t-1"))
+
+    assert _run(body()) == "token_revoked"
 
 
 def test_a_bad_entry_in_the_file_is_named(tmp_path: Path) -> None:
@@ -153,6 +207,9 @@ def test_a_bad_entry_in_the_file_is_named(tmp_path: Path) -> None:
         ({"kind": "token", "id": "x", "expires_in": -1}, "expires_in: a positive number"),
         ({"kind": "token", "id": "x", "until": 1, "expires_in": 1}, "not both"),
         ({"kind": "token", "id": "x", "who": 1}, "unknown field"),
+        ({"kind": "token", "id": "x", "until": 10**400}, "until: a finite number"),
+        ({"kind": "token", "id": "x", "until": NOW - 1}, "not in the future"),
+        ({"kind": "token", "id": "x", "at": 1}, r"unknown field\(s\) at"),
     ],
 )
 def test_a_malformed_revocation_is_refused_with_the_field_named(data: Any, message: str) -> None:
@@ -163,6 +220,21 @@ def test_a_malformed_revocation_is_refused_with_the_field_named(data: Any, messa
 def test_expires_in_counts_from_now() -> None:
     parsed = parse_revocation({"kind": "token", "id": "x", "expires_in": 30}, now=NOW)
     assert parsed == Revocation("token", "x", NOW, NOW + 30)
+
+
+def test_a_stored_revocation_keeps_its_time_and_may_have_expired() -> None:
+    data = {"kind": "token", "id": "x", "at": 5, "until": 10}
+    assert parse_revocation(data, now=NOW, stored=True) == Revocation("token", "x", 5, 10)
+
+
+def test_stale_after_must_leave_room_for_a_missed_poll() -> None:
+    from pydantic import ValidationError
+
+    from apiward.config.gateway import RevocationsSection
+
+    with pytest.raises(ValidationError, match="at least twice poll-interval"):
+        RevocationsSection.model_validate({"poll-interval": "30s"})
+    assert RevocationsSection.model_validate({"poll-interval": "5s", "stale-after": "10s"})
 
 
 # -- Redis -----------------------------------------------------------------------------------
@@ -212,11 +284,56 @@ def test_gateways_sharing_redis_see_each_others_revocations(prefix: str) -> None
             assert second.refusal(_token(jti="t-1")) is None
             with redis.Redis.from_url(URL) as client:
                 fields = {f.decode() for f in client.hkeys(f"{prefix}:revocations")}
-            assert fields == {"_v", "key:k1"}
+            assert fields == {"_g", "_v", "key:k1"}
         finally:
             await limiter.aclose()
 
     _run(body())
+
+
+@needs_redis
+def test_a_redis_that_lost_the_hash_is_refilled(prefix: str) -> None:
+    clock = Clock()
+
+    async def body() -> None:
+        first, second, limiter = await _redis_pair(prefix, clock)
+        try:
+            await first.sync()
+            await first.revoke("subject", "mallory")
+            assert await second.sync()
+            with redis.Redis.from_url(URL) as client:
+                client.delete(f"{prefix}:revocations")  # a restart without persistence
+            assert await second.sync()
+            assert second.refusal(_token("mallory", iat=NOW - 1)) == "subject_revoked"
+            assert await first.sync()
+            assert [(r.kind, r.value) for r in first.entries()] == [("subject", "mallory")]
+            with redis.Redis.from_url(URL) as client:
+                assert client.hexists(f"{prefix}:revocations", "subject:mallory")
+        finally:
+            await limiter.aclose()
+
+    _run(body())
+
+
+@needs_redis
+def test_tidying_up_drops_an_expired_field_only_if_nobody_rewrote_it(prefix: str) -> None:
+    async def body() -> list[str]:
+        limiter = RedisLimiter.from_url(URL, timeout=5.0)
+        store = RedisRevocationStore(limiter.client, prefix=prefix, timeout=5.0)
+        key = f"{prefix}:revocations"
+        old = json.dumps({"kind": "token", "id": "t", "at": 1, "until": 2})
+        new = json.dumps({"kind": "token", "id": "t", "at": NOW})
+        try:
+            with redis.Redis.from_url(URL) as client:
+                client.hset(key, mapping={"token:t": new, "token:u": old})
+            # a gateway read token:t when it still held `old`; another rewrote it since
+            await store._call("EVAL", _PRUNE, 1, key, "token:t", old, "token:u", old)
+            with redis.Redis.from_url(URL) as client:
+                return sorted(f.decode() for f in client.hkeys(key))
+        finally:
+            await limiter.aclose()
+
+    assert _run(body()) == ["token:t"]
 
 
 @needs_redis

@@ -176,6 +176,14 @@ def test_api_keys_are_created_used_and_revoked_through_the_admin_api(gateway: Ru
     assert "reason" not in answer.json(), answer.text
     listed = httpx.get(gateway.admin + "/keys", headers=_admin()).json()["keys"]
     assert [k["id"] for k in listed] == [key_id]
+    # on the shared list only (as another gateway would have put it): refused here too
+    body = {"kind": "key", "id": key_id}
+    assert httpx.post(gateway.admin + "/revocations", headers=_admin(), json=body).is_success
+    listed_only = httpx.post(gateway.url + sync, params=partner, json={})
+    assert (listed_only.status_code, listed_only.json()["reason"]) == (401, "key_revoked")
+    back = httpx.delete(gateway.admin + f"/revocations/key/{key_id}", headers=_admin())
+    assert back.status_code == 200
+    assert "reason" not in httpx.post(gateway.url + sync, params=partner, json={}).json()
     assert httpx.delete(gateway.admin + f"/keys/{key_id}", headers=_admin()).status_code == 200
     revoked = httpx.post(gateway.url + sync, params=partner, json={})
     assert revoked.status_code == 401
@@ -190,6 +198,8 @@ def test_revocations_through_the_admin_api(gateway: Running) -> None:
     leaked = bearer(jti="leaked-1")
     assert httpx.get(gateway.url + "/accounts", headers=leaked).status_code == 200
     for body in (
+        {"kind": "token", "id": "x", "until": 10**400},
+        {"kind": "token", "id": "x", "until": 5},
         {"kind": "user", "id": "x"},
         {"kind": "token"},
         [1],
