@@ -183,9 +183,13 @@ _PLAIN = frozenset(
 _FRAMING_NAMES = (b"content-length", b"transfer-encoding", b"host")
 
 
-def screen(headers: Headers, query: bytes = b"") -> int | None:
+def screen(headers: Headers, query: bytes = b"", http11: bool = False) -> int | None:
     """:func:`check_framing`, :func:`check_method_override` and :func:`check_url_override`
-    in one pass over the headers (the gateway's hot path); returns the Content-Length."""
+    in one pass over the headers (the gateway's hot path); returns the Content-Length.
+
+    ``http11``: the request is HTTP/1.1, which must carry one ``Host`` (RFC 9112 §3.2:
+    a server answers 400 to one without).
+    """
     lengths: list[bytes] = []
     codings: list[bytes] = []
     hosts = 0
@@ -216,6 +220,8 @@ def screen(headers: Headers, query: bytes = b"") -> int | None:
                 )
     if query and (b"%" in query or b"method" in query.lower()):
         check_method_override([], query)  # its own pre-check, inlined: queries rarely qualify
+    if http11 and not hosts:
+        raise AmbiguousRequest("an HTTP/1.1 request without Host", "framing.host_missing")
     if hosts > 1 or codings or lengths:
         # rare: the full check decides (and words the refusal) once
         return check_framing([(b"host", b"")] * hosts + _framing(lengths, codings))

@@ -223,7 +223,7 @@ class GatewayMiddleware:
     async def _handle(self, ex: Exchange, send: Send) -> None:
         scope = ex.scope
         try:
-            screen(ex.headers, scope.get("query_string", b""))
+            screen(ex.headers, scope.get("query_string", b""), scope.get("http_version") == "1.1")
             raw = scope.get("raw_path") or scope["path"].encode("utf-8")
             if b"?" in raw:
                 raw = raw.partition(b"?")[0]

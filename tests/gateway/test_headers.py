@@ -304,3 +304,11 @@ def test_screen_checks_the_query_for_method_overrides() -> None:
     with pytest.raises(AmbiguousRequest):
         screen([(b"host", b"a")], b"a=1&_method=DELETE")
     assert screen([(b"host", b"a")], b"a=1") is None
+
+
+def test_an_http11_request_without_host_is_refused_and_http10_is_not() -> None:
+    with pytest.raises(AmbiguousRequest, match="without Host") as caught:
+        screen([(b"accept", b"*/*")], b"", http11=True)
+    assert caught.value.code == "framing.host_missing"
+    assert screen([(b"accept", b"*/*")], b"", http11=False) is None  # HTTP/1.0 needs none
+    assert screen([(b"host", b"a")], b"", http11=True) is None

@@ -332,3 +332,22 @@ def test_a_policy_that_raises_refuses_and_is_recorded_as_a_denial(tmp_path: Path
         r = httpx.get(url + "/echo")
     assert r.status_code == 500
     assert [(x.decision, x.policy, x.status) for x in seen] == [("deny", "internal", 500)]
+
+
+def test_an_http11_request_without_host_is_refused_over_the_wire() -> None:
+    import socket
+
+    app = create_app(False, settings=Settings(jwt_secret=KEY))
+    wrapped = GatewayMiddleware(app, load(demo_file("openapi.yaml")))
+    with serve_app(wrapped) as url:
+        host, port = url.removeprefix("http://").split(":")
+        answers = []
+        for head in (
+            b"GET /auth/register HTTP/1.1\r\n",
+            b"GET /auth/register HTTP/1.1\r\nHost: t\r\n",
+        ):
+            with socket.create_connection((host, int(port)), timeout=5) as sock:
+                sock.sendall(head + b"Connection: close\r\n\r\n")
+                answers.append(sock.recv(4096).split(b"\r\n")[0])
+    assert answers[0] == b"HTTP/1.1 400 Bad Request"
+    assert answers[1] == b"HTTP/1.1 405 Method Not Allowed"  # with a Host: routed (POST only)
