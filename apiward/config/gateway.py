@@ -239,6 +239,16 @@ class GatewaySection(Section):
     revocations: RevocationsSection = Field(default_factory=RevocationsSection)
     alerts: AlertsSection = Field(default_factory=AlertsSection)
     drain_timeout: Duration = Field(default=10.0, description="Seconds to finish requests on stop.")
+    client_header_timeout: Duration = Field(
+        default=10.0,
+        gt=0,
+        description="A request's headers must arrive within this (else 408 and closed).",
+    )
+    client_body_timeout: Duration = Field(
+        default=30.0,
+        gt=0,
+        description="The longest pause between two reads of a request body (else closed).",
+    )
     apis: list[ApiSection] = Field(default_factory=list)
 
     @field_validator("trusted_proxies")

@@ -1,7 +1,8 @@
 """``apiward gateway``: the gateway and its admin API served by uvicorn in one event loop.
 
 uvicorn runs with uvloop and httptools (``../shared/PERF.md``: the fastest pair measured
-here next to granian, and it lets two listeners share one loop). The traffic listener
+here next to granian, and it lets two listeners share one loop), through
+:mod:`~apiward.gateway.protocol` (client header and body timeouts). The traffic listener
 serves :class:`~apiward.gateway.app.Gateway` (TLS, and mutual TLS through
 :class:`~apiward.gateway.tls.TlsHttpToolsProtocol`, when configured); the admin listener
 serves :func:`~apiward.gateway.admin.admin_app`.
@@ -34,6 +35,7 @@ from apiward.config.gateway import GatewaySection, parse_listen
 from apiward.gateway.admin import admin_app
 from apiward.gateway.app import Gateway
 from apiward.gateway.logs import configure_logging, get_logger
+from apiward.gateway.protocol import GuardedHttpToolsProtocol, guarded
 from apiward.gateway.tls import TlsHttpToolsProtocol, server_ssl_config
 
 __all__ = ["configure", "serve", "serve_async", "server_configs"]
@@ -54,11 +56,16 @@ def server_configs(gateway: Gateway) -> tuple[uvicorn.Config, uvicorn.Config]:
     section = gateway.section
     host, port = parse_listen(section.listen)
     tls: dict[str, Any] = {}
-    http: Any = "httptools"
+    base: type[GuardedHttpToolsProtocol] = GuardedHttpToolsProtocol
     if section.tls is not None:
         t = section.tls
         tls = server_ssl_config(t.cert, t.key, t.client_ca, t.require_client_cert)
-        http = TlsHttpToolsProtocol
+        base = TlsHttpToolsProtocol
+    http = guarded(
+        base,
+        header_timeout=section.client_header_timeout,
+        body_timeout=section.client_body_timeout,
+    )
     main = uvicorn.Config(
         gateway,
         host=host,
@@ -81,7 +88,11 @@ def server_configs(gateway: Gateway) -> tuple[uvicorn.Config, uvicorn.Config]:
         host=admin_host,
         port=admin_port,
         loop=_loop(),
-        http="httptools",
+        http=guarded(
+            GuardedHttpToolsProtocol,
+            header_timeout=section.client_header_timeout,
+            body_timeout=section.client_body_timeout,
+        ),
         lifespan="off",
         log_config=None,
         access_log=False,

@@ -40,10 +40,10 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from apiward.errors import ConfigError
 from apiward.gateway.auth_common import AuthRequest, InvalidCredentials, Principal
+from apiward.gateway.protocol import GuardedHttpToolsProtocol
 
 __all__ = [
     "IDENTITIES",
@@ -244,8 +244,9 @@ def _server_cert(config: Config) -> str | None:
         return None
 
 
-class TlsHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, plus ``scope["extensions"]["tls"]`` on TLS connections.
+class TlsHttpToolsProtocol(GuardedHttpToolsProtocol):
+    """uvicorn's httptools protocol (with the client timeouts of :mod:`.protocol`), plus
+    ``scope["extensions"]["tls"]`` on TLS connections.
 
     Relies on two points of ``HttpToolsProtocol`` (read in uvicorn 0.54.0's
     ``protocols/http/httptools_impl.py``): ``connection_made(transport)`` runs after the
