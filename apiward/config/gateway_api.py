@@ -271,6 +271,11 @@ class ResponseFilterSection(Section):
     keep_fields: list[str] = Field(default_factory=list, description="Field names never masked.")
     mask_card_numbers: bool = True
     max_body_bytes: int = Field(default=8 << 20, ge=1, description="Largest JSON body filtered.")
+    mask_upstream_errors: bool = Field(
+        default=True,
+        description="A 5xx answer that is not JSON (a framework's error page, a stack "
+        "trace) goes out as a generic JSON error with the same status.",
+    )
 
 
 class SecurityHeadersSection(Section):

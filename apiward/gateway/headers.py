@@ -21,6 +21,7 @@ WSGI map ``X-Http-Method-Override`` and ``X_Http_Method_Override`` to the same
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from urllib.parse import unquote_to_bytes
@@ -33,6 +34,7 @@ __all__ = [
     "IPNetwork",
     "check_framing",
     "check_method_override",
+    "check_query_controls",
     "check_url_override",
     "client_ip",
     "hop_by_hop",
@@ -93,6 +95,26 @@ def check_method_override(headers: Headers, query: bytes = b"") -> None:
             key = unquote_to_bytes(pair.partition(b"=")[0].replace(b"+", b" "))
             if key.strip().lower() == b"_method":
                 raise AmbiguousRequest("'_method' query parameter refused", "method.override")
+
+
+# a percent-encoded C0 control or DEL; TAB (%09) is ordinary text
+_CONTROL_ESCAPE = re.compile(rb"%(?:0[0-8a-fA-F]|1[0-9a-fA-F]|7[fF])")
+
+
+def check_query_controls(query: bytes) -> None:
+    """Refuse control characters encoded in the query string (``%00``, ``%0d%0a`` ...).
+
+    A NUL cuts strings short in C code and some databases; CR LF written into a log or a
+    header the upstream builds from a parameter forges lines (response splitting). No
+    query parameter needs them: such text belongs in a body. The path's are refused by
+    :func:`~apiward.gateway.canonical.canonical_path`; raw ones never reach this far.
+    """
+    found = _CONTROL_ESCAPE.search(query)
+    if found is not None:
+        raise AmbiguousRequest(
+            f"control character {found.group().decode()} in the query string",
+            "query.control_character",
+        )
 
 
 def check_url_override(headers: Headers) -> None:
@@ -184,8 +206,9 @@ _FRAMING_NAMES = (b"content-length", b"transfer-encoding", b"host")
 
 
 def screen(headers: Headers, query: bytes = b"", http11: bool = False) -> int | None:
-    """:func:`check_framing`, :func:`check_method_override` and :func:`check_url_override`
-    in one pass over the headers (the gateway's hot path); returns the Content-Length.
+    """:func:`check_framing`, :func:`check_method_override`, :func:`check_url_override`
+    and :func:`check_query_controls` in one pass over the headers (the gateway's hot path);
+    returns the Content-Length.
 
     ``http11``: the request is HTTP/1.1, which must carry one ``Host`` (RFC 9112 §3.2:
     a server answers 400 to one without).
@@ -220,6 +243,8 @@ def screen(headers: Headers, query: bytes = b"", http11: bool = False) -> int | 
                 )
     if query and (b"%" in query or b"method" in query.lower()):
         check_method_override([], query)  # its own pre-check, inlined: queries rarely qualify
+        if b"%" in query:
+            check_query_controls(query)
     if http11 and not hosts:
         raise AmbiguousRequest("an HTTP/1.1 request without Host", "framing.host_missing")
     if hosts > 1 or codings or lengths:

@@ -312,3 +312,17 @@ def test_an_http11_request_without_host_is_refused_and_http10_is_not() -> None:
     assert caught.value.code == "framing.host_missing"
     assert screen([(b"accept", b"*/*")], b"", http11=False) is None  # HTTP/1.0 needs none
     assert screen([(b"host", b"a")], b"", http11=True) is None
+
+
+@pytest.mark.parametrize("query", [b"q=a%00b", b"q=%0D%0ASet-Cookie:x", b"q=%7f", b"a=1&b=%1B[31m"])
+def test_control_characters_in_the_query_are_refused(query: bytes) -> None:
+    with pytest.raises(AmbiguousRequest, match="control character") as caught:
+        screen([(b"host", b"a")], query)
+    assert caught.value.code == "query.control_character"
+
+
+@pytest.mark.parametrize(
+    "query", [b"q=a%09b", b"q=%2500", b"q=100%25", b"q=%C3%A9t%C3%A9", b"q=a+b"]
+)
+def test_ordinary_escapes_in_the_query_pass(query: bytes) -> None:
+    assert screen([(b"host", b"a")], query) is None

@@ -22,8 +22,10 @@ class ResponseFiltering(Policy):
     """Strip undeclared fields from JSON responses and mask sensitive values (502 if unsafe).
 
     Applies to JSON responses (``application/json``, ``+json``) of routed operations; other
-    media types pass as they are. A status the operation does not declare, a JSON body
-    where it declares none, an unparseable body or one over ``max_body_bytes`` is
+    media types pass as they are, but for one case: a 5xx answer that is not JSON (a
+    framework's error page, a stack trace) goes out as a generic JSON error with the same
+    status (``mask_upstream_errors``). A status the operation does not declare, a JSON
+    body where it declares none, an unparseable body or one over ``max_body_bytes`` is
     refused with 502: the gateway cannot tell what in it is safe to send.
     """
 
@@ -31,12 +33,18 @@ class ResponseFiltering(Policy):
     order = 60
 
     def __init__(
-        self, setup: ApiSetup, mask: MaskPolicy | None = None, *, max_body_bytes: int = _MAX_BODY
+        self,
+        setup: ApiSetup,
+        mask: MaskPolicy | None = None,
+        *,
+        max_body_bytes: int = _MAX_BODY,
+        mask_upstream_errors: bool = True,
     ) -> None:
         self._filters = {
             op.key: ResponseFilter.compile(setup.doc, op, mask) for op in setup.doc.operations
         }
         self.max_body_bytes = max_body_bytes
+        self.mask_upstream_errors = mask_upstream_errors
 
     @classmethod
     def from_setup(cls, setup: ApiSetup) -> ResponseFiltering | None:
@@ -49,21 +57,26 @@ class ResponseFiltering(Policy):
             keep=frozenset(rf.keep_fields) | MaskPolicy().keep,
             card_numbers=rf.mask_card_numbers,
         )
-        return cls(setup, mask, max_body_bytes=rf.max_body_bytes)
+        return cls(
+            setup,
+            mask,
+            max_body_bytes=rf.max_body_bytes,
+            mask_upstream_errors=rf.mask_upstream_errors,
+        )
 
     def wants_body(self, ex: Exchange, status: int, headers: Headers) -> bool:
         if ex.match is None or ex.method == "HEAD" or status in (204, 304):
             return False
-        for name, value in headers:
-            if name.lower() == b"content-type":
-                essence = value.split(b";", 1)[0].strip().lower()
-                return essence == b"application/json" or essence.endswith(b"+json")
-        return False
+        return _is_json(headers) or (status >= 500 and self.mask_upstream_errors)
 
     def on_body(
         self, ex: Exchange, status: int, headers: Headers, body: bytes
     ) -> tuple[Headers, bytes] | Refusal:
         assert ex.match is not None  # wants_body said so
+        if status >= 500 and not _is_json(headers):  # an error page: for the operator's logs
+            kept = [(n, v) for n, v in headers if n.lower() != b"content-type"]
+            generic = b'{"error":"upstream_error","status":%d}' % status
+            return [*kept, (b"content-type", b"application/json")], generic
         if not body:
             return headers, body
         try:
@@ -77,6 +90,14 @@ class ResponseFiltering(Policy):
             return headers, _dumps(filtered).encode()
         except UnicodeEncodeError:  # "\ud800" parses, but is no text a client can decode
             return Refusal(502, self.name, "response.json")
+
+
+def _is_json(headers: Headers) -> bool:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            essence = value.split(b";", 1)[0].strip().lower()
+            return essence == b"application/json" or essence.endswith(b"+json")
+    return False
 
 
 # json.loads and json.dumps with their per-call set-up done once: json.dumps with options

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
+from apiward.core import from_dict
+from apiward.demo import serve_app
+from apiward.gateway.chain import ApiSetup
+from apiward.gateway.middleware import GatewayMiddleware
+from apiward.gateway.policies import ResponseFiltering
 from apiward.gateway.policies.response_filtering import _dumps, _loads
 from tests.gateway.policies.conftest import bank, bearer
 
@@ -90,3 +99,51 @@ def test_a_lone_surrogate_in_the_upstreams_json_is_refused_not_a_crash() -> None
     answer = policy.on_body(ex, 200, [], b'{"id": 1, "username": "\\ud800"}')
     assert isinstance(answer, Refusal)
     assert (answer.status, answer.reason) == (502, "response.json")
+
+
+def _leaky_app() -> Starlette:
+    async def boom(request: Request) -> Response:
+        trace = "<h1>Traceback</h1><pre>File app.py, line 3: db_password=hunter2</pre>"
+        return HTMLResponse(trace, status_code=500)
+
+    async def text(request: Request) -> Response:
+        return PlainTextResponse("plain words", status_code=200)
+
+    return Starlette(routes=[Route("/boom", boom), Route("/text", text)])
+
+
+LEAKY = from_dict(
+    {
+        "openapi": "3.1.0",
+        "info": {"title": "leaky", "version": "1"},
+        "security": [],
+        "paths": {
+            "/boom": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/text": {
+                "get": {"responses": {"200": {"description": "ok", "content": {"text/plain": {}}}}}
+            },
+        },
+    }
+)
+
+
+def test_an_upstream_error_page_goes_out_as_a_generic_error() -> None:
+    setup = ApiSetup("leaky", LEAKY)
+    with serve_app(
+        GatewayMiddleware(_leaky_app(), LEAKY, policies=[ResponseFiltering(setup)])
+    ) as url:
+        boom = httpx.get(url + "/boom")
+        text = httpx.get(url + "/text")
+    assert boom.status_code == 500 and "hunter2" not in boom.text
+    assert boom.json() == {"error": "upstream_error", "status": 500}
+    assert int(boom.headers["content-length"]) == len(boom.content)
+    # not an error: other media types pass as they are
+    assert (text.status_code, text.text) == (200, "plain words")
+
+
+def test_masking_upstream_errors_can_be_turned_off() -> None:
+    setup = ApiSetup("leaky", LEAKY)
+    policy = ResponseFiltering(setup, mask_upstream_errors=False)
+    with serve_app(GatewayMiddleware(_leaky_app(), LEAKY, policies=[policy])) as url:
+        boom = httpx.get(url + "/boom")
+    assert boom.status_code == 500 and "hunter2" in boom.text
