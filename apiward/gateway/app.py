@@ -404,6 +404,7 @@ def _upstream_config(api: ApiSection) -> UpstreamConfig:
             h.path, h.interval, h.timeout, h.unhealthy_threshold, h.healthy_threshold
         ),
         tls=UpstreamTLS(u.verify, u.ca_file, u.client_cert, u.client_key),
+        forwarded_hosts=frozenset(h.lower() for h in api.hosts),
     )
 
 

@@ -128,7 +128,10 @@ class UpstreamConfig:
     ``timeout`` bounds a whole exchange, body included (None: long downloads allowed);
     ``read_timeout`` bounds each wait for data, the response headers included.
     ``max_connections`` is per target: requests in flight; more wait up to
-    ``connect_timeout`` for a slot.
+    ``connect_timeout`` for a slot. ``forwarded_hosts``: the public host names whose
+    ``Host`` the upstream may see in ``X-Forwarded-Host``; any other (a client can send
+    any) is not passed on, since apps that build links from it (password reset mails)
+    would build them to the attacker's host.
     """
 
     name: str
@@ -140,6 +143,7 @@ class UpstreamConfig:
     retries: int = 1
     health: HealthCheck = field(default_factory=HealthCheck)
     tls: UpstreamTLS = field(default_factory=UpstreamTLS)
+    forwarded_hosts: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if isinstance(self.targets, str):
@@ -219,7 +223,7 @@ class UpstreamProxy:
         info = _report_to(scope)
         method: str = scope["method"]
         tail = _path_and_query(scope)
-        headers = _request_headers(scope, info)
+        headers = _request_headers(scope, info, self.config.forwarded_hosts)
         idempotent = method in _IDEMPOTENT
         tried: list[Target] = []
         status, reason = 502, "no_healthy_upstream"
@@ -450,7 +454,10 @@ def _path_and_query(scope: Scope) -> str:
 
 
 def _request_headers(
-    scope: Scope, info: dict[str, Any], headers: Headers | None = None
+    scope: Scope,
+    info: dict[str, Any],
+    forwarded_hosts: frozenset[str] = frozenset(),
+    headers: Headers | None = None,
 ) -> list[tuple[str, str]]:
     """The client's headers to forward, as text, with our ``X-Forwarded-*`` added."""
     out: list[tuple[str, str]] = []
@@ -464,7 +471,9 @@ def _request_headers(
                 with contextlib.suppress(UnicodeDecodeError):
                     host = value.decode()
             elif key == b"connection" and _names_others(value):
-                return _request_headers(scope, info, hop_by_hop(scope["headers"]))
+                return _request_headers(
+                    scope, info, forwarded_hosts, hop_by_hop(scope["headers"])
+                )
             continue
         try:
             out.append((name.decode(), value.decode()))
@@ -476,9 +485,17 @@ def _request_headers(
     if client:
         out.append(("x-forwarded-for", str(client)))
     out.append(("x-forwarded-proto", scope.get("scheme", "http")))
-    if host:
+    if host and _host_name(host) in forwarded_hosts:
         out.append(("x-forwarded-host", host))
     return out
+
+
+def _host_name(host: str) -> str:
+    """``Host``'s name, lowercase, without the port (``[::1]:8080`` -> ``[::1]``)."""
+    name = host.strip().lower()
+    if name.startswith("["):
+        return name.partition("]")[0] + "]"
+    return name.rpartition(":")[0] if ":" in name else name
 
 
 def _response_headers(response: Response) -> tuple[Headers, int]:

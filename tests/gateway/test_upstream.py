@@ -252,11 +252,37 @@ def test_forwards_method_path_query_body_and_headers_exactly(echo: Any) -> None:
     assert header(seen, "x-custom") == ["one"]
     assert header(seen, "authorization") == ["Bearer t0k"]
     assert header(seen, "x-utf8") == ["café".encode().decode("latin-1")]  # the same bytes
-    # the upstream's own Host (reverse-proxy default); the client's goes in X-Forwarded-Host
+    # the upstream's own Host (reverse-proxy default); the client's, any name it likes, is
+    # not passed on in X-Forwarded-Host unless the API names it (below)
     assert header(seen, "host") == [url.removeprefix("http://")]
-    assert header(seen, "x-forwarded-host") == [str(client.base_url.netloc.decode())]
+    assert header(seen, "x-forwarded-host") == []
     assert header(seen, "x-forwarded-for") == ["127.0.0.1"]
     assert header(seen, "x-forwarded-proto") == ["http"]
+
+
+def test_only_the_apis_own_host_names_go_in_x_forwarded_host() -> None:
+    with upstreams("a") as [(_, url)]:
+        proxy = UpstreamProxy(config(url, forwarded_hosts=frozenset({"api.example", "[::1]"})))
+        with proxied(proxy) as client:
+            seen = {
+                host: header(
+                    client.get("/echo/h", headers={"Host": host}).json(), "x-forwarded-host"
+                )
+                for host in (
+                    "api.example:8443",
+                    "API.example",
+                    "[::1]:80",
+                    "evil.example",
+                    "api.example.evil",
+                )
+            }
+    assert seen == {
+        "api.example:8443": ["api.example:8443"],
+        "API.example": ["API.example"],
+        "[::1]:80": ["[::1]:80"],
+        "evil.example": [],
+        "api.example.evil": [],
+    }
 
 
 def test_each_method_and_empty_bodies(echo: Any) -> None:
