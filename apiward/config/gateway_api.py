@@ -259,6 +259,11 @@ class ValidationSection(Section):
     allow_unknown_query: bool = Field(
         default=False, description="Let undeclared query parameters through."
     )
+    allow_unknown_properties: bool = Field(
+        default=False,
+        description="Let request-body properties the schema does not list through (objects "
+        "that say nothing of `additionalProperties` are closed by default).",
+    )
 
 
 class ResponseFilterSection(Section):

@@ -471,9 +471,7 @@ def _request_headers(
                 with contextlib.suppress(UnicodeDecodeError):
                     host = value.decode()
             elif key == b"connection" and _names_others(value):
-                return _request_headers(
-                    scope, info, forwarded_hosts, hop_by_hop(scope["headers"])
-                )
+                return _request_headers(scope, info, forwarded_hosts, hop_by_hop(scope["headers"]))
             continue
         try:
             out.append((name.decode(), value.decode()))

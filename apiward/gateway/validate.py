@@ -98,12 +98,14 @@ class UnsupportedMediaType(RequestRejected):
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """What a request may carry. ``unknown_query="allow"`` relaxes the positive model."""
+    """What a request may carry. ``unknown_query`` / ``unknown_properties`` = ``"allow"``
+    relax the positive model (undeclared query parameters, undeclared body properties)."""
 
     max_body_bytes: int = 1 << 20
     max_depth: int = 32
     max_form_fields: int = 256
     unknown_query: Literal["reject", "allow"] = "reject"
+    unknown_properties: Literal["reject", "allow"] = "reject"
 
 
 # -- schemas --------------------------------------------------------------------------------
@@ -136,12 +138,62 @@ def _from_oas30(node: Any) -> Any:
     return out
 
 
-def compile_schema(doc: Document, schema: Any) -> tuple[dict[str, Any], Validator]:
-    """The inlined schema and its compiled validator (formats such as ``email`` checked)."""
+def compile_schema(
+    doc: Document, schema: Any, *, closed: bool = False
+) -> tuple[dict[str, Any], Validator]:
+    """The inlined schema and its compiled validator (formats such as ``email`` checked).
+
+    ``closed``: objects take only the properties they list (see :func:`close_objects`).
+    """
     data = inline(doc, schema)
     if not doc.is_openapi31:
         data = _from_oas30(data)
+    if closed:
+        data = close_objects(data)
     return data, jsonschema_rs.Draft202012Validator(data, validate_formats=True)
+
+
+# keywords whose value is one schema, a list of schemas, or a map of names to schemas
+_ONE_SCHEMA = frozenset(
+    {"items", "additionalProperties", "unevaluatedProperties", "not", "if", "then", "else",
+     "contains", "propertyNames", "unevaluatedItems", "additionalItems"}
+)  # fmt: skip
+_SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SCHEMA_MAP = frozenset({"properties", "patternProperties", "$defs", "definitions",
+                         "dependentSchemas"})  # fmt: skip
+# an object that says how others are treated, or whose properties other keywords add to
+_OPENS = frozenset(
+    {"additionalProperties", "patternProperties", "unevaluatedProperties", "allOf", "anyOf",
+     "oneOf", "not", "if", "then", "else", "dependentSchemas", "$ref", "$dynamicRef"}
+)  # fmt: skip
+
+
+def close_objects(schema: Any) -> Any:
+    """``schema`` with ``additionalProperties: false`` on each object that lists
+    ``properties`` and says nothing of others.
+
+    The positive model for request bodies: a property the spec does not describe (``role``,
+    ``is_admin`` sent to a profile update: mass assignment) is refused, as an undeclared
+    query parameter is. A schema that says ``additionalProperties`` (``true`` included),
+    ``patternProperties`` or ``unevaluatedProperties``, or combines subschemas at the same
+    level (``allOf``, ``oneOf`` ...: closing there would refuse what a branch adds), is
+    left as it is; its subschemas are closed on their own terms.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _ONE_SCHEMA:
+            out[key] = close_objects(value)
+        elif key in _SCHEMA_LIST and isinstance(value, list):
+            out[key] = [close_objects(v) for v in value]
+        elif key in _SCHEMA_MAP and isinstance(value, dict):
+            out[key] = {name: close_objects(v) for name, v in value.items()}
+        else:
+            out[key] = value  # enum, const, default, examples ...: data, not schemas
+    if isinstance(out.get("properties"), dict) and not _OPENS & out.keys():
+        out["additionalProperties"] = False
+    return out
 
 
 def _types(schema: Mapping[str, Any]) -> tuple[str, ...]:
@@ -376,7 +428,8 @@ class OperationValidator:
         bodies: list[_Body] = []
         if op.request_body is not None:
             for media, mt in op.request_body.content.items():
-                data, validator = compile_schema(doc, mt.schema)
+                closed = (limits or Limits()).unknown_properties == "reject"
+                data, validator = compile_schema(doc, mt.schema, closed=closed)
                 props = data.get("properties")
                 bodies.append(
                     _Body(

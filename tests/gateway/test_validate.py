@@ -391,3 +391,86 @@ def test_disconnect_and_empty_chunk_floods() -> None:
     pulled: list[int] = []
     with pytest.raises(BodyIncomplete):
         asyncio.run(read_body(receiver(endless(0, pulled)), 10, max_chunks=100))
+
+
+# --- the positive model for body properties ---------------------------------------------------
+
+OPEN_SPEC = {
+    "openapi": "3.1.0",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/things": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "address": {
+                                        "type": "object",
+                                        "properties": {"city": {"type": "string"}},
+                                    },
+                                    "tags": {"type": "object", "additionalProperties": True},
+                                    "pet": {
+                                        "oneOf": [
+                                            {"properties": {"bark": {"type": "boolean"}}},
+                                            {"properties": {"meow": {"type": "boolean"}}},
+                                        ]
+                                    },
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+    },
+}
+
+
+def _things(limits: Limits | None = None) -> OperationValidator:
+    doc = from_dict(OPEN_SPEC)
+    return OperationValidator.compile(doc, doc.operations[0], limits)
+
+
+@pytest.mark.parametrize(
+    ("raw", "named"),
+    [
+        (b'{"name": "a", "role": "admin"}', "'role'"),
+        (b'{"address": {"city": "x", "is_admin": true}}', "'is_admin'"),
+        (b'{"pet": {"bark": true, "owner_id": 7}}', "body/pet"),  # each branch closed
+    ],
+)
+def test_a_body_property_the_schema_does_not_list_is_refused(raw: bytes, named: str) -> None:
+    with pytest.raises(RequestRejected) as caught:
+        _things().check_body(raw, "application/json")
+    assert named in caught.value.reason
+
+
+def test_open_objects_stay_open_and_listed_properties_pass() -> None:
+    body = b'{"name": "a", "address": {"city": "x"}, "tags": {"any": 1}, "pet": {"meow": true}}'
+    assert _things().check_body(body, "application/json")["tags"] == {"any": 1}
+
+
+def test_unknown_body_properties_can_be_allowed() -> None:
+    raw = b'{"name": "a", "role": "admin", "address": {"is_admin": true}}'
+    allowed = _things(Limits(unknown_properties="allow")).check_body(raw, "application/json")
+    assert allowed["role"] == "admin"
+
+
+def test_closing_leaves_data_keywords_and_combined_levels_alone() -> None:
+    from apiward.gateway.validate import close_objects
+
+    schema = {
+        "properties": {"properties": {"type": "object", "properties": {"x": {}}}},
+        "allOf": [{"properties": {"y": {}}}],
+        "default": {"properties": {"not": "a schema"}},
+    }
+    closed = close_objects(schema)
+    assert "additionalProperties" not in closed  # allOf at this level
+    assert closed["properties"]["properties"]["additionalProperties"] is False
+    assert closed["allOf"][0]["additionalProperties"] is False
+    assert closed["default"] == schema["default"]

@@ -18,7 +18,8 @@ class Validation(Policy):
     """Refuse requests the spec does not describe: 400, 413 or 415 with the field named.
 
     Path, query, header and cookie parameters are coerced and validated; an undeclared
-    query parameter, a repeated single-valued one, a body the operation does not take, a
+    query parameter or body property, a repeated single-valued one, a body the operation
+    does not take, a
     ``Content-Type`` it does not list, a duplicate JSON key or a nesting deeper than
     ``max_depth`` are refused. The size limit holds while the body streams in (chunked
     bodies and a lying ``Content-Length`` included); the app then reads the checked bytes.
@@ -49,6 +50,7 @@ class Validation(Policy):
             max_body_bytes=v.max_body_bytes,
             max_depth=v.max_depth,
             unknown_query="allow" if v.allow_unknown_query else "reject",
+            unknown_properties="allow" if v.allow_unknown_properties else "reject",
         )
         return cls(setup, limits)
 
