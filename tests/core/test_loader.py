@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import codecs
-import time
 from pathlib import Path
 
 import pytest
@@ -161,11 +160,9 @@ def test_yaml_nested_10000_levels_is_a_parse_error(style: str) -> None:
         text = "openapi: 3.0.0\nx: " + "[" * depth + "]" * depth + "\n"
     else:
         text = "openapi: 3.0.0\n" + "".join(" " * i + "a:\n" for i in range(depth))
-    start = time.perf_counter()
     with pytest.raises(ParseError, match="nested more than 500 levels deep") as info:
         loads(text, uri="deep.yaml")
     assert info.value.line is not None
-    assert time.perf_counter() - start < 2
 
 
 def test_the_depth_limit_is_configurable() -> None:

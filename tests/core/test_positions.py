@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,7 +135,9 @@ def test_empty_and_broken_text_give_none_or_partial_answers() -> None:
     assert PositionIndex("a:\n  b: [\n", "yaml").position("/a/b") == (2, 3)
 
 
-def test_first_lookup_in_a_large_minified_json_is_fast() -> None:
+def test_lookups_in_a_large_minified_json_land_on_their_keys() -> None:
+    # one 5 MB line: columns are all that tell places apart (the speed of this case is
+    # measured by bench/, not asserted here)
     operation = {
         "parameters": [
             {"name": f"p{i}", "in": "query", "schema": {"type": "string"}} for i in range(5)
@@ -147,11 +148,10 @@ def test_first_lookup_in_a_large_minified_json_is_fast() -> None:
     text = json.dumps({"openapi": "3.0.0", "paths": paths}, separators=(",", ":"))
     assert len(text) > 5_000_000
     index = PositionIndex(text, "json")
-    start = time.perf_counter()
-    assert index.position("/paths/~1resource5999~1{id}/put/responses/200") is not None
-    first = time.perf_counter() - start
-    start = time.perf_counter()
+    put = text.index('"put"', text.index('"/resource5999/{id}"'))
+    line, column = index.position("/paths/~1resource5999~1{id}/put/responses/200")
+    assert line == 1 and text[column - 1 :].startswith('"200"') and column - 1 > put
     for i in range(0, 6000, 3):
-        assert index.position(f"/paths/~1resource{i}~1{{id}}/get/parameters/4/name") is not None
-    rest = time.perf_counter() - start
-    assert first < 2 and rest < 2, (first, rest)
+        line, column = index.position(f"/paths/~1resource{i}~1{{id}}/get/parameters/4/name")
+        start = text.index(f'"/resource{i}/{{id}}"')
+        assert line == 1 and text[column - 1 :].startswith('"name":"p4"') and column > start

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -83,11 +82,9 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 """
 
 
-def test_a_billion_laughs_bomb_is_refused_quickly() -> None:
-    start = time.perf_counter()
+def test_a_billion_laughs_bomb_is_refused() -> None:
     with pytest.raises(ParseError, match="alias bomb") as info:
         loads("openapi: 3.0.0\n" + BOMB, uri="bomb.yaml")
-    assert time.perf_counter() - start < 1
     assert info.value.file == "bomb.yaml" and info.value.line is not None
 
 
@@ -103,10 +100,8 @@ def test_a_bomb_inside_schemas_cannot_reach_the_schema_walk() -> None:
         "              schema: {$ref: '#/components/schemas/s8'}\n"
         "components:\n  schemas:\n" + "".join(f"    {line}\n" for line in levels)
     )
-    start = time.perf_counter()
     with pytest.raises(ParseError, match="alias bomb"):
         loads(text)
-    assert time.perf_counter() - start < 1
 
 
 def test_moderate_alias_use_loads_and_indexes() -> None:
