@@ -45,7 +45,7 @@ from apiward.gateway.auditlog_postgres import PostgresStore
 from apiward.gateway.auth_keys import ApiKeyStore, load_key_file
 from apiward.gateway.build_auth import build_authenticators
 from apiward.gateway.chain import POLICIES, ApiSetup, Policy
-from apiward.gateway.headers import IPNetwork, client_ip
+from apiward.gateway.headers import IPNetwork, client_ip, host_name
 from apiward.gateway.logs import access_log, get_logger
 from apiward.gateway.metrics import GatewayMetrics
 from apiward.gateway.middleware import GatewayMiddleware
@@ -222,7 +222,7 @@ class Gateway:
             app,
             proxy,
             tuple(bases),
-            frozenset(h.lower() for h in api.hosts),
+            frozenset(host_name(h) or h.lower() for h in api.hosts),
             auth.unconfigured,
             auth.closers,
         )
@@ -378,10 +378,7 @@ def _host(scope: Scope) -> str:
     """The request's host name without the port (``[::1]:80`` -> ``::1``), lower-case."""
     for name, value in scope.get("headers") or ():
         if name == b"host":
-            text: str = value.decode("latin-1").lower()
-            if text.startswith("["):
-                return text[1:].partition("]")[0]
-            return text.partition(":")[0]
+            return host_name(value) or ""
     return ""
 
 
@@ -404,7 +401,7 @@ def _upstream_config(api: ApiSection) -> UpstreamConfig:
             h.path, h.interval, h.timeout, h.unhealthy_threshold, h.healthy_threshold
         ),
         tls=UpstreamTLS(u.verify, u.ca_file, u.client_cert, u.client_key),
-        forwarded_hosts=frozenset(h.lower() for h in api.hosts),
+        forwarded_hosts=frozenset(host_name(h) or h.lower() for h in api.hosts),
     )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "check_url_override",
     "client_ip",
     "hop_by_hop",
+    "host_name",
     "screen",
     "strip_identity_headers",
 ]
@@ -97,8 +98,36 @@ def check_method_override(headers: Headers, query: bytes = b"") -> None:
                 raise AmbiguousRequest("'_method' query parameter refused", "method.override")
 
 
-# a percent-encoded C0 control or DEL; TAB (%09) is ordinary text
-_CONTROL_ESCAPE = re.compile(rb"%(?:0[0-8a-fA-F]|1[0-9a-fA-F]|7[fF])")
+# RFC 9110 §7.2 / RFC 3986 §3.2.2: a host name, an IPv4 address or a bracketed IPv6 one,
+# and an optional port; no user info, path or spaces ("api.example:1@evil.example")
+_HOST = re.compile(
+    rb"(?:\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?)"
+    rb"(?::[0-9]{1,5})?",
+    re.IGNORECASE,
+)
+
+
+def host_name(value: bytes | str) -> str | None:
+    """A ``Host`` value's name: lower case, no port, no brackets or final dot; None if invalid.
+
+    ``API.Example.:443`` -> ``api.example``; ``[::1]:80`` -> ``::1``.
+    """
+    raw = value.encode("latin-1") if isinstance(value, str) else value
+    if not _HOST.fullmatch(raw):
+        return None
+    text = raw.decode("ascii").lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    return text.partition(":")[0].rstrip(".")
+
+
+# percent-encoded control characters: C0 and DEL (TAB, %09, is ordinary text), C1 in UTF-8
+# (%C2%80-%C2%9F: NEL ...), U+2028/U+2029 (line and paragraph separators), overlong UTF-8
+# (%C0, %C1: a NUL or slash in disguise) and IIS's %u00XX spelling of the same
+_CONTROL_ESCAPE = re.compile(
+    rb"%(?:0[0-8a-f]|1[0-9a-f]|7f|c2%[89][0-9a-f]|e2%80%a[89]|c[01]|u00[01][0-9a-f]|u007f)",
+    re.IGNORECASE,
+)
 
 
 def check_query_controls(query: bytes) -> None:
@@ -222,6 +251,8 @@ def screen(headers: Headers, query: bytes = b"", http11: bool = False) -> int | 
             continue
         if low == b"host":
             hosts += 1
+            if value and _HOST.fullmatch(value) is None:
+                raise AmbiguousRequest("a Host that is not host[:port]", "framing.host_invalid")
         elif low == b"content-length":
             lengths.extend(v.strip(_OWS) for v in value.split(b","))
         elif low == b"transfer-encoding":

@@ -6,16 +6,23 @@ or stops half-way through a body, would keep its connection, and eventually the
 process's file descriptors, forever. As nginx's ``client_header_timeout`` and
 ``client_body_timeout`` do:
 
-- ``header_timeout``: from the connection's start, or a request's first byte, until its
-  headers are complete. Exceeded: ``408 Request Timeout`` and the connection closed;
+- ``header_timeout``: from the connection's start, or a request's first byte (CRLFs
+  before it included), until its headers are complete; time while an earlier response
+  on the connection is still being made does not count (pipelining). Exceeded:
+  ``408 Request Timeout`` and the connection closed;
 - ``body_timeout``: the longest pause between two reads of a request body. Exceeded: the
   connection is closed (the app sees the client leave). Time while uvicorn itself holds
-  reading back (the app not reading fast enough) does not count.
+  reading back (the app not reading fast enough), or while the client waits for
+  ``100 Continue``, does not count.
+
+Not bounded: a body trickling in just under ``body_timeout`` per byte, and the TLS
+handshake (the event loop's own 60 s limit).
 
 Relies on these points of ``HttpToolsProtocol`` (read in uvicorn 0.54.0):
-``connection_made``, ``data_received``, the parser callbacks ``on_message_begin``,
-``on_headers_complete`` and ``on_message_complete``, ``self.flow.read_paused`` and
-``self.cycle``. :func:`guarded` makes the class uvicorn instantiates.
+``connection_made``, ``data_received``, the parser callbacks ``on_headers_complete``
+and ``on_message_complete``, ``self.flow.read_paused``, ``self.pipeline``,
+``self.cycle`` and its ``waiting_for_100_continue``. :func:`guarded` makes the class
+uvicorn instantiates.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     body_timeout: float = 30.0
     _guard: asyncio.TimerHandle | None = None
     _in_body = False
+    _continued = False  # the last body check saw the client waiting for 100 Continue
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -49,12 +57,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._in_body:
             self._arm(self.body_timeout, self._body_late)
-        super().data_received(data)
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        if self._guard is None:  # the connection's first request is timed from connect
+        elif self._guard is None:
+            # the first bytes of a next request, or CRLFs the parser skips before one (it
+            # never calls on_message_begin for those, and uvicorn has just cancelled its
+            # keep-alive timer): either way the headers are due within header_timeout
             self._arm(self.header_timeout, self._headers_late)
+        super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._disarm()
@@ -65,7 +73,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._arm(self.body_timeout, self._body_late)
 
     def on_message_complete(self) -> None:
-        self._in_body = False
+        self._in_body = self._continued = False
         self._disarm()
         super().on_message_complete()
 
@@ -95,15 +103,25 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        if cycle is None or cycle.response_complete:  # nothing of ours is being written
-            self.transport.write(_TIMEOUT_RESPONSE)
+        busy = cycle is not None and not cycle.response_complete
+        if busy or self.pipeline or self.flow.read_paused:
+            # a response is still being made (pipelining): uvicorn reads the next
+            # request only after it, so its headers cannot be late yet
+            self._arm(self.header_timeout, self._headers_late)
+            return
+        self.transport.write(_TIMEOUT_RESPONSE)
         self.transport.close()
 
     def _body_late(self) -> None:
         self._guard = None
         if self.transport.is_closing() or not self._in_body:
             return
-        if self.flow.read_paused:  # we stopped reading, not the client: not its delay
+        cycle: Any = self.cycle
+        waiting = cycle is not None and getattr(cycle, "waiting_for_100_continue", False)
+        if self.flow.read_paused or waiting or self._continued:
+            # we stopped reading, or the client waits for our "100 Continue" (sent when
+            # the app first reads; it gets a whole period after it): not its delay
+            self._continued = waiting
             self._arm(self.body_timeout, self._body_late)
             return
         self.transport.close()

@@ -75,7 +75,7 @@ from pyreqwest.http import HeaderMap
 from pyreqwest.response import Response
 
 from apiward.errors import ConfigError
-from apiward.gateway.headers import HOP_BY_HOP, Headers, hop_by_hop
+from apiward.gateway.headers import HOP_BY_HOP, Headers, hop_by_hop, host_name
 from apiward.gateway.policy import denial_response
 from apiward.gateway.upstream_health import HealthCheck, Target, run_checks
 
@@ -483,17 +483,9 @@ def _request_headers(
     if client:
         out.append(("x-forwarded-for", str(client)))
     out.append(("x-forwarded-proto", scope.get("scheme", "http")))
-    if host and _host_name(host) in forwarded_hosts:
+    if host and host_name(host) in forwarded_hosts:
         out.append(("x-forwarded-host", host))
     return out
-
-
-def _host_name(host: str) -> str:
-    """``Host``'s name, lowercase, without the port (``[::1]:8080`` -> ``[::1]``)."""
-    name = host.strip().lower()
-    if name.startswith("["):
-        return name.partition("]")[0] + "]"
-    return name.rpartition(":")[0] if ":" in name else name
 
 
 def _response_headers(response: Response) -> tuple[Headers, int]:

@@ -153,47 +153,81 @@ def compile_schema(
     return data, jsonschema_rs.Draft202012Validator(data, validate_formats=True)
 
 
-# keywords whose value is one schema, a list of schemas, or a map of names to schemas
-_ONE_SCHEMA = frozenset(
-    {"items", "additionalProperties", "unevaluatedProperties", "not", "if", "then", "else",
-     "contains", "propertyNames", "unevaluatedItems", "additionalItems"}
-)  # fmt: skip
-_SCHEMA_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-_SCHEMA_MAP = frozenset({"properties", "patternProperties", "$defs", "definitions",
-                         "dependentSchemas"})  # fmt: skip
-# an object that says how others are treated, or whose properties other keywords add to
-_OPENS = frozenset(
-    {"additionalProperties", "patternProperties", "unevaluatedProperties", "allOf", "anyOf",
-     "oneOf", "not", "if", "then", "else", "dependentSchemas", "$ref", "$dynamicRef"}
-)  # fmt: skip
+_OPEN = frozenset({"additionalProperties", "patternProperties", "unevaluatedProperties"})
+_BRANCHES = ("allOf", "anyOf", "oneOf")  # subschemas of the same object
+_ADDS = ("then", "else")  # subschemas that may add properties when they apply
+_CONDITIONS = frozenset({"if", "then", "else", "dependentSchemas"})
+_CONSTRAINTS = frozenset(
+    {"required", "minProperties", "maxProperties", "dependentRequired", "not", "const", "enum"}
+)
 
 
-def close_objects(schema: Any) -> Any:
-    """``schema`` with ``additionalProperties: false`` on each object that lists
-    ``properties`` and says nothing of others.
+def close_objects(schema: Any, *, level: bool = True) -> Any:
+    """``schema`` with the objects it describes closed to the properties they list.
 
     The positive model for request bodies: a property the spec does not describe (``role``,
     ``is_admin`` sent to a profile update: mass assignment) is refused, as an undeclared
-    query parameter is. A schema that says ``additionalProperties`` (``true`` included),
-    ``patternProperties`` or ``unevaluatedProperties``, or combines subschemas at the same
-    level (``allOf``, ``oneOf`` ...: closing there would refuse what a branch adds), is
-    left as it is; its subschemas are closed on their own terms.
+    query parameter is. An object that lists ``properties`` gets ``additionalProperties:
+    false``; one whose properties may also come from subschemas (``allOf``, ``anyOf``,
+    ``oneOf``, ``if``/``then``/``else``) gets ``unevaluatedProperties: false``, which
+    counts what the matching subschemas list, provided every one of them lists its
+    properties (a free-form branch leaves the object open). A schema that says
+    ``additionalProperties`` (``true`` included), ``patternProperties`` or
+    ``unevaluatedProperties`` is left as it says. Conditions (``not``, ``if``,
+    ``contains``, ``dependentSchemas``) are never rewritten: closing inside them would
+    change what they match. ``level=False``: a branch, which describes its parent's
+    object, so only what is nested in it is closed.
     """
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _ONE_SCHEMA:
-            out[key] = close_objects(value)
-        elif key in _SCHEMA_LIST and isinstance(value, list):
-            out[key] = [close_objects(v) for v in value]
-        elif key in _SCHEMA_MAP and isinstance(value, dict):
-            out[key] = {name: close_objects(v) for name, v in value.items()}
-        else:
-            out[key] = value  # enum, const, default, examples ...: data, not schemas
-    if isinstance(out.get("properties"), dict) and not _OPENS & out.keys():
+    out = dict(schema)
+    props = schema.get("properties")
+    if isinstance(props, dict):
+        out["properties"] = {name: close_objects(v) for name, v in props.items()}
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            out[key] = close_objects(schema[key])
+    for key in ("prefixItems",):
+        if isinstance(schema.get(key), list):
+            out[key] = [close_objects(v) for v in schema[key]]
+    if isinstance(schema.get("patternProperties"), dict):
+        out["patternProperties"] = {
+            k: close_objects(v) for k, v in schema["patternProperties"].items()
+        }
+    branches: list[Any] = []
+    for key in _BRANCHES:
+        if isinstance(schema.get(key), list):
+            out[key] = [close_objects(b, level=False) for b in schema[key]]
+            branches += schema[key]
+    for key in _ADDS:
+        if key in schema:
+            out[key] = close_objects(schema[key], level=False)
+            branches.append(schema[key])
+    if not level or _OPEN & schema.keys():
+        return out
+    if branches or _CONDITIONS & schema.keys():
+        if "dependentSchemas" not in schema and all(_lists_properties(b) for b in branches):
+            out["unevaluatedProperties"] = False
+    elif isinstance(props, dict):
         out["additionalProperties"] = False
     return out
+
+
+def _lists_properties(schema: Any) -> bool:
+    """Whether ``schema`` says which properties an object may have (or is no object)."""
+    if not isinstance(schema, dict):
+        return schema is not True
+    if _OPEN & schema.keys():
+        return False  # it says for itself how others are treated
+    types = _types(schema)
+    if types and "object" not in types:
+        return True
+    nested = [b for key in _BRANCHES if isinstance(schema.get(key), list) for b in schema[key]]
+    if nested:
+        return all(_lists_properties(b) for b in nested)
+    # a branch of constraints only ({"required": [...]}) adds no property; a bare {} or
+    # {"type": "object"} means "any object", and closing its parent would refuse them all
+    return isinstance(schema.get("properties"), dict) or bool(_CONSTRAINTS & schema.keys())
 
 
 def _types(schema: Mapping[str, Any]) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from apiward.gateway.headers import (
     check_url_override,
     client_ip,
     hop_by_hop,
+    host_name,
     screen,
     strip_identity_headers,
 )
@@ -314,7 +315,19 @@ def test_an_http11_request_without_host_is_refused_and_http10_is_not() -> None:
     assert screen([(b"host", b"a")], b"", http11=True) is None
 
 
-@pytest.mark.parametrize("query", [b"q=a%00b", b"q=%0D%0ASet-Cookie:x", b"q=%7f", b"a=1&b=%1B[31m"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"q=a%00b",
+        b"q=%0D%0ASet-Cookie:x",
+        b"q=%7f",
+        b"a=1&b=%1B[31m",
+        b"q=%C2%85",  # NEL
+        b"q=%e2%80%a8",  # line separator
+        b"q=%C0%80",  # overlong NUL
+        b"q=%u000a",  # IIS
+    ],
+)
 def test_control_characters_in_the_query_are_refused(query: bytes) -> None:
     with pytest.raises(AmbiguousRequest, match="control character") as caught:
         screen([(b"host", b"a")], query)
@@ -326,3 +339,28 @@ def test_control_characters_in_the_query_are_refused(query: bytes) -> None:
 )
 def test_ordinary_escapes_in_the_query_pass(query: bytes) -> None:
     assert screen([(b"host", b"a")], query) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        (b"api.example", "api.example"),
+        (b"API.Example.:443", "api.example"),
+        (b"[::1]:80", "::1"),
+        (b"10.0.0.1", "10.0.0.1"),
+        (b"api.example:1@evil.example", None),
+        (b"api.example/x", None),
+        (b"api example", None),
+        (b"api.example:99999999", None),
+        (b"", None),
+    ],
+)
+def test_host_names_are_read_strictly(value: bytes, name: str | None) -> None:
+    assert host_name(value) == name
+
+
+def test_an_invalid_host_is_refused() -> None:
+    with pytest.raises(AmbiguousRequest, match="host\\[:port\\]") as caught:
+        screen([(b"host", b"api.example:1@evil.example")])
+    assert caught.value.code == "framing.host_invalid"
+    assert screen([(b"host", b"api.example:8443")], http11=True) is None

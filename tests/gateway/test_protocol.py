@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -27,6 +28,13 @@ async def _echo(request: Request) -> Response:
     return JSONResponse({"size": len(body)})
 
 
+async def _slow(request: Request) -> Response:
+    """Takes twice the timeout before it reads the body (think: a slow auth check)."""
+    await asyncio.sleep(2 * TIMEOUT)
+    body = await request.body()
+    return JSONResponse({"size": len(body)})
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, int]]:
     with _serve(TIMEOUT) as address:
@@ -45,7 +53,12 @@ def _serve(timeout: float) -> Iterator[tuple[str, int]]:
     sock.bind(("127.0.0.1", 0))
     protocol = guarded(GuardedHttpToolsProtocol, header_timeout=timeout, body_timeout=timeout)
     config = uvicorn.Config(
-        Starlette(routes=[Route("/echo", _echo, methods=["GET", "POST"])]),
+        Starlette(
+            routes=[
+                Route("/echo", _echo, methods=["GET", "POST"]),
+                Route("/slow", _slow, methods=["GET", "POST"]),
+            ]
+        ),
         http=protocol,
         log_level="warning",
         lifespan="off",
@@ -114,3 +127,48 @@ def test_a_slow_but_steady_client_is_served_and_may_keep_the_connection(
         conn.sendall(b"Host: t\r\n\r\n")
         second = conn.recv(65536)
         assert second.startswith(b"HTTP/1.1 200") and second.endswith(b'{"size":0}')
+
+
+def test_crlfs_between_requests_do_not_keep_a_connection_open(server: tuple[str, int]) -> None:
+    with socket.create_connection(server) as conn:
+        conn.settimeout(WAIT)
+        conn.sendall(b"GET /echo HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        conn.settimeout(0.1)
+        deadline = time.monotonic() + WAIT
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                conn.sendall(b"\r\n")  # the parser skips these before a request
+                closed = conn.recv(65536).startswith(b"HTTP/1.1 408") or True
+            except TimeoutError:
+                continue
+            except OSError:
+                closed = True
+    assert closed, f"still open after {WAIT} s of CRLFs"
+
+
+def test_a_pipelined_request_waits_for_the_response_before_it(server: tuple[str, int]) -> None:
+    with socket.create_connection(server) as conn:
+        conn.sendall(
+            b"GET /slow HTTP/1.1\r\nHost: t\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\nHost: t\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\n"
+        )
+        time.sleep(TIMEOUT / 4)
+        conn.sendall(b"Host: t\r\nConnection: close\r\n\r\n")
+        answers = _until_closed(conn)
+    assert answers.count(b"HTTP/1.1 200") == 3 and b"408" not in answers
+
+
+def test_a_client_waiting_for_100_continue_is_not_cut_off(server: tuple[str, int]) -> None:
+    with socket.create_connection(server) as conn:
+        conn.settimeout(WAIT)
+        conn.sendall(
+            b"POST /slow HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+            b"Content-Length: 3\r\nConnection: close\r\n\r\n"
+        )
+        assert conn.recv(65536).startswith(b"HTTP/1.1 100 Continue")  # after the app's wait
+        conn.sendall(b"abc")
+        answer = _until_closed(conn)
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b'{"size":3}')

@@ -261,28 +261,27 @@ def test_forwards_method_path_query_body_and_headers_exactly(echo: Any) -> None:
 
 
 def test_only_the_apis_own_host_names_go_in_x_forwarded_host() -> None:
+    hosts = (
+        "api.example:8443",
+        "API.example.",
+        "[::1]:80",
+        "evil.example",
+        "api.example.evil",
+        "api.example:1@evil.example",  # user info: a link to evil.example
+        "api.example:443/x",
+    )
     with upstreams("a") as [(_, url)]:
-        proxy = UpstreamProxy(config(url, forwarded_hosts=frozenset({"api.example", "[::1]"})))
+        proxy = UpstreamProxy(config(url, forwarded_hosts=frozenset({"api.example", "::1"})))
         with proxied(proxy) as client:
             seen = {
                 host: header(
                     client.get("/echo/h", headers={"Host": host}).json(), "x-forwarded-host"
                 )
-                for host in (
-                    "api.example:8443",
-                    "API.example",
-                    "[::1]:80",
-                    "evil.example",
-                    "api.example.evil",
-                )
+                for host in hosts
             }
-    assert seen == {
-        "api.example:8443": ["api.example:8443"],
-        "API.example": ["API.example"],
-        "[::1]:80": ["[::1]:80"],
-        "evil.example": [],
-        "api.example.evil": [],
-    }
+    forwarded = {host for host, values in seen.items() if values}
+    assert forwarded == {"api.example:8443", "API.example.", "[::1]:80"}
+    assert all(seen[h] == [h] for h in forwarded)
 
 
 def test_each_method_and_empty_bodies(echo: Any) -> None:

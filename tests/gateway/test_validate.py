@@ -415,8 +415,14 @@ OPEN_SPEC = {
                                     "tags": {"type": "object", "additionalProperties": True},
                                     "pet": {
                                         "oneOf": [
-                                            {"properties": {"bark": {"type": "boolean"}}},
-                                            {"properties": {"meow": {"type": "boolean"}}},
+                                            {
+                                                "properties": {"bark": {"type": "boolean"}},
+                                                "required": ["bark"],
+                                            },
+                                            {
+                                                "properties": {"meow": {"type": "boolean"}},
+                                                "required": ["meow"],
+                                            },
                                         ]
                                     },
                                 },
@@ -461,16 +467,151 @@ def test_unknown_body_properties_can_be_allowed() -> None:
     assert allowed["role"] == "admin"
 
 
-def test_closing_leaves_data_keywords_and_combined_levels_alone() -> None:
+def test_closing_leaves_data_keywords_and_conditions_alone() -> None:
     from apiward.gateway.validate import close_objects
 
     schema = {
         "properties": {"properties": {"type": "object", "properties": {"x": {}}}},
         "allOf": [{"properties": {"y": {}}}],
+        "not": {"properties": {"z": {}}},
         "default": {"properties": {"not": "a schema"}},
     }
     closed = close_objects(schema)
-    assert "additionalProperties" not in closed  # allOf at this level
-    assert closed["properties"]["properties"]["additionalProperties"] is False
-    assert closed["allOf"][0]["additionalProperties"] is False
-    assert closed["default"] == schema["default"]
+    assert closed["unevaluatedProperties"] is False  # the allOf branch adds y
+    assert "additionalProperties" not in closed and "additionalProperties" not in closed["allOf"][0]
+    assert closed["properties"]["properties"]["additionalProperties"] is False  # nested object
+    assert closed["not"] == schema["not"] and closed["default"] == schema["default"]
+
+
+OBJ = {"type": "object"}
+CASES = [
+    # (schema, accepted, refused): what closing must keep meaning
+    (  # a `not` keeps refusing what it matched (closing inside it would flip it)
+        {
+            **OBJ,
+            "properties": {"role": {}, "n": {}},
+            "not": {"properties": {"role": {"enum": ["admin"]}}, "required": ["role"]},
+        },
+        [{"role": "user", "n": 1}],
+        [{"role": "admin", "n": 1}, {"n": 1, "extra": 2}],
+    ),
+    (  # if/then: the condition still applies; what `then` lists is allowed
+        {
+            **OBJ,
+            "properties": {"country": {}, "postal": {}},
+            "if": {"properties": {"country": {"const": "US"}}},
+            "then": {"properties": {"postal": {"pattern": "^[0-9]{5}$"}}},
+        },
+        [{"country": "US", "postal": "12345"}, {"country": "FR", "postal": "ABCDE"}],
+        [{"country": "US", "postal": "ABCDE"}, {"country": "US", "extra": 1}],
+    ),
+    (  # shared properties, variants that only require
+        {
+            **OBJ,
+            "properties": {"a": {}, "b": {}},
+            "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
+        },
+        [{"a": 1}, {"b": 2}],
+        [{"a": 1, "c": 3}],
+    ),
+    (  # a discriminator's shape: shared properties plus each variant's own
+        {
+            **OBJ,
+            "properties": {"petType": {}, "name": {}},
+            "oneOf": [
+                {"properties": {"meow": {}}, "required": ["meow"]},
+                {"properties": {"bark": {}}, "required": ["bark"]},
+            ],
+        },
+        [{"petType": "cat", "name": "x", "meow": True}],
+        [{"petType": "cat", "meow": True, "owner_id": 1}],
+    ),
+    (  # a free-form branch means any object: left open
+        {"oneOf": [{"type": "object"}, {"type": "string"}]},
+        [{"anything": 1}, "text"],
+        [],
+    ),
+    (  # dependentSchemas: left as the spec says
+        {
+            **OBJ,
+            "properties": {"card": {}},
+            "dependentSchemas": {"card": {"properties": {"cvc": {}}}},
+        },
+        [{"card": "4111", "cvc": "123"}],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("schema", "accepted", "refused"), CASES)
+def test_closing_keeps_what_the_schema_means(
+    schema: dict[str, Any], accepted: list[Any], refused: list[Any]
+) -> None:
+    import jsonschema_rs
+
+    from apiward.gateway.validate import close_objects
+
+    validator = jsonschema_rs.Draft202012Validator(close_objects(schema))
+    assert [x for x in accepted if not validator.is_valid(x)] == []
+    assert [x for x in refused if validator.is_valid(x)] == []
+
+
+def test_a_cyclic_discriminator_in_an_openapi30_spec_still_takes_its_variants() -> None:
+    spec = {
+        "openapi": "3.0.3",
+        "info": {"title": "pets", "version": "1"},
+        "paths": {
+            "/pets": {
+                "post": {
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}
+                        }
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Pet": {
+                    "type": "object",
+                    "required": ["petType"],
+                    "properties": {"petType": {"type": "string"}, "name": {"type": "string"}},
+                    "discriminator": {"propertyName": "petType"},
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/Cat"},
+                        {"$ref": "#/components/schemas/Dog"},
+                    ],
+                },
+                "Cat": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Pet"},
+                        {
+                            "type": "object",
+                            "required": ["meow"],
+                            "properties": {"meow": {"type": "boolean"}},
+                        },
+                    ]
+                },
+                "Dog": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Pet"},
+                        {
+                            "type": "object",
+                            "required": ["bark"],
+                            "properties": {"bark": {"type": "boolean"}},
+                        },
+                    ]
+                },
+            }
+        },
+    }
+    doc = from_dict(spec)
+    validator = OperationValidator.compile(doc, doc.operations[0])
+    cat = validator.check_body(
+        b'{"petType": "cat", "name": "Tom", "meow": true}', "application/json"
+    )
+    assert cat["meow"] is True
+    with pytest.raises(RequestRejected):
+        validator.check_body(b'{"petType": "cat", "meow": true, "owner_id": 1}', "application/json")
