@@ -21,6 +21,7 @@ from apiward.gateway.protocol import GuardedHttpToolsProtocol, guarded
 TIMEOUT = 0.4  # small, so the tests are quick; "closed" is waited for up to WAIT
 WAIT = 10.0
 PATIENT = 5.0  # for the clients that must be served: far above their pauses, even on a busy box
+SLOW = 4 * TIMEOUT  # how long /slow waits: several timeouts of the quick server
 
 
 async def _echo(request: Request) -> Response:
@@ -29,8 +30,8 @@ async def _echo(request: Request) -> Response:
 
 
 async def _slow(request: Request) -> Response:
-    """Takes twice the timeout before it reads the body (think: a slow auth check)."""
-    await asyncio.sleep(2 * TIMEOUT)
+    """Takes a while before it reads the body (think: a slow auth check)."""
+    await asyncio.sleep(SLOW)
     body = await request.body()
     return JSONResponse({"size": len(body)})
 
@@ -47,11 +48,23 @@ def patient_server() -> Iterator[tuple[str, int]]:
         yield address
 
 
+@pytest.fixture(scope="module")
+def continue_server() -> Iterator[tuple[str, int]]:
+    # /slow reads after SLOW, longer than this body timeout; the client then has at least
+    # a whole second to send its body, plenty even on a busy machine
+    with _serve(TIMEOUT, body_timeout=1.0) as address:
+        yield address
+
+
 @contextlib.contextmanager
-def _serve(timeout: float) -> Iterator[tuple[str, int]]:
+def _serve(timeout: float, body_timeout: float | None = None) -> Iterator[tuple[str, int]]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    protocol = guarded(GuardedHttpToolsProtocol, header_timeout=timeout, body_timeout=timeout)
+    protocol = guarded(
+        GuardedHttpToolsProtocol,
+        header_timeout=timeout,
+        body_timeout=timeout if body_timeout is None else body_timeout,
+    )
     config = uvicorn.Config(
         Starlette(
             routes=[
@@ -161,8 +174,10 @@ def test_a_pipelined_request_waits_for_the_response_before_it(server: tuple[str,
     assert answers.count(b"HTTP/1.1 200") == 3 and b"408" not in answers
 
 
-def test_a_client_waiting_for_100_continue_is_not_cut_off(server: tuple[str, int]) -> None:
-    with socket.create_connection(server) as conn:
+def test_a_client_waiting_for_100_continue_is_not_cut_off(
+    continue_server: tuple[str, int],
+) -> None:
+    with socket.create_connection(continue_server) as conn:
         conn.settimeout(WAIT)
         conn.sendall(
             b"POST /slow HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
