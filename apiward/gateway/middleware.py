@@ -40,7 +40,7 @@ from time import perf_counter_ns
 from typing import Any
 from urllib.parse import quote, unquote
 
-from apiward.core import Document, Router
+from apiward.core import Document, Operation, Router
 from apiward.core.router import server_base_paths
 from apiward.gateway import policies as builtin
 from apiward.gateway.auditlog import AuditLog, AuditRecord
@@ -141,6 +141,7 @@ class GatewayMiddleware:
             servers = list(doc.servers) + [s for op in doc.operations for s in op.servers]
             base_paths = server_base_paths(servers) if servers else None
         self._router = Router(doc.operations, base_paths=base_paths)
+        self._json_only = frozenset(op.key for op in doc.operations if _answers_json_only(op))
         self.operations = tuple(doc.operations)
         self._audit = audit
         self._audit_started = audit is None
@@ -283,7 +284,10 @@ class GatewayMiddleware:
         forwarded["raw_path"] = path.encode("ascii")
         forwarded["path"] = unquote(path) if "%" in path else path
         extensions = dict(scope.get("extensions") or {})
-        extensions["apiward"] = {"client_ip": ex.client, "api": self.api}
+        info: dict[str, Any] = {"client_ip": ex.client, "api": self.api}
+        if ex.operation is not None and ex.operation in self._json_only:
+            info["buffer_response"] = True  # nothing to stream: see UpstreamProxy
+        extensions["apiward"] = info
         forwarded["extensions"] = extensions
         reply = _Reply(self, ex, send)
         await self.app(forwarded, reply.receive, reply.send)
@@ -430,6 +434,16 @@ class _Reply:
 def _max_body(policy: Policy) -> int:
     limit: int = getattr(policy, "max_body_bytes", 8 << 20)
     return limit
+
+
+def _answers_json_only(op: Operation) -> bool:
+    """Whether every response ``op`` declares is JSON (so none is a stream worth relaying
+    as it arrives: SSE, NDJSON, a long download)."""
+    media = [m for r in op.responses.values() for m in r.content]
+    return bool(media) and all(
+        (e := m.split(";", 1)[0].strip().lower()) == "application/json" or e.endswith("+json")
+        for m in media
+    )
 
 
 def _header_value(text: str) -> bytes:

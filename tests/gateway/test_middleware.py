@@ -351,3 +351,32 @@ def test_an_http11_request_without_host_is_refused_over_the_wire() -> None:
                 answers.append(sock.recv(4096).split(b"\r\n")[0])
     assert answers[0] == b"HTTP/1.1 400 Bad Request"
     assert answers[1] == b"HTTP/1.1 405 Method Not Allowed"  # with a Host: routed (POST only)
+
+
+def test_the_upstream_is_told_which_operations_answer_json_only() -> None:
+    doc = from_dict(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "security": [],
+            "paths": {
+                "/json": {"get": {"responses": {"200": {
+                    "description": "ok", "content": {"application/problem+json": {}}}}}},
+                "/events": {"get": {"responses": {"200": {
+                    "description": "ok", "content": {"text/event-stream": {}}}}}},
+                "/bare": {"get": {"responses": {"204": {"description": "none"}}}},
+            },
+        }
+    )  # fmt: skip
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        info = scope["extensions"]["apiward"]
+        body = json.dumps({"buffer": info.get("buffer_response", False)}).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+    wrapped = GatewayMiddleware(app, doc, response_filter=False)
+    with serve_app(wrapped) as url:
+        seen = {p: httpx.get(url + p).json()["buffer"] for p in ("/json", "/events", "/bare")}
+    assert seen == {"/json": True, "/events": False, "/bare": False}

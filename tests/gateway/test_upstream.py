@@ -383,6 +383,21 @@ def test_a_large_response_is_streamed_not_buffered() -> None:
         assert len(rest) == len(b"first;released;") + 80 * 64 * 1024
 
 
+def test_a_json_only_operation_reads_ahead_and_still_relays_every_byte() -> None:
+    with upstreams("a") as [(_, url)]:
+        proxy = UpstreamProxy(config(url))
+
+        async def gateway(scope: Any, receive: Any, send: Any) -> None:
+            scope["extensions"] = {"apiward": {"buffer_response": True}}
+            await proxy(scope, receive, send)
+
+        with proxied(gateway) as client:
+            small = client.get("/headers")
+            big = client.get("/big")  # larger than the read-ahead: the rest streams on
+    assert (small.status_code, small.content) == (201, b"hello")
+    assert hashlib.sha256(big.content).digest() == hashlib.sha256(_payload(BIG)).digest()
+
+
 def test_a_large_request_body_is_streamed_upstream(echo: Any) -> None:
     _, client, _, _ = echo
     body = _payload(3 * 1024 * 1024, seed=7)
