@@ -207,6 +207,12 @@ class GatewayMetrics:
             ["rule", "result"],
             registry=reg,
         )
+        self.client_timeouts = Counter(
+            "apiward_gateway_client_timeouts",
+            "connections closed because the client was too slow (header: 408; body: closed)",
+            ["phase"],
+            registry=reg,
+        )
         self._audit = _AuditCollector()
         reg.register(self._audit)
         if process_metrics:
@@ -274,6 +280,13 @@ class GatewayMetrics:
     def ratelimit_error(self, api: str) -> None:
         """Count one failed call to the rate-limit backend."""
         self.ratelimit_errors.labels(api).inc()
+
+    def client_timeout(self, phase: str) -> None:
+        """Count one slow client cut off (``header`` or ``body``): Slowloris shows here.
+
+        Its signature fits :func:`~apiward.gateway.protocol.guarded`'s ``on_timeout``.
+        """
+        self.client_timeouts.labels(phase).inc()
 
     def watch_audit_log(self, audit: AuditLogView) -> None:
         """Export an audit log's pending count and counters (read at each scrape)."""

@@ -28,6 +28,7 @@ uvicorn instantiates.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -46,6 +47,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # told of each cut-off ("header" or "body"), for metrics; must not raise
+    on_timeout: Callable[[str], None] | None = None
     _guard: asyncio.TimerHandle | None = None
     _in_body = False
     _continued = False  # the last body check saw the client waiting for 100 Continue
@@ -111,6 +114,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self.transport.write(_TIMEOUT_RESPONSE)
         self.transport.close()
+        self._report("header")
 
     def _body_late(self) -> None:
         self._guard = None
@@ -125,14 +129,24 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._arm(self.body_timeout, self._body_late)
             return
         self.transport.close()
+        self._report("body")
+
+    def _report(self, phase: str) -> None:
+        hook = type(self).on_timeout  # a plain function on the class: no bound self
+        if hook is not None:
+            hook(phase)
 
 
 def guarded(
-    base: type[GuardedHttpToolsProtocol], *, header_timeout: float, body_timeout: float
+    base: type[GuardedHttpToolsProtocol],
+    *,
+    header_timeout: float,
+    body_timeout: float,
+    on_timeout: Callable[[str], None] | None = None,
 ) -> type[GuardedHttpToolsProtocol]:
-    """``base`` with these timeouts, for ``uvicorn.Config(http=...)``."""
-    return type(
-        base.__name__,
-        (base,),
-        {"header_timeout": header_timeout, "body_timeout": body_timeout},
-    )
+    """``base`` with these timeouts, for ``uvicorn.Config(http=...)``; ``on_timeout`` is
+    told of each connection cut off (``"header"`` or ``"body"``)."""
+    attributes: dict[str, Any] = {"header_timeout": header_timeout, "body_timeout": body_timeout}
+    if on_timeout is not None:
+        attributes["on_timeout"] = staticmethod(on_timeout)
+    return type(base.__name__, (base,), attributes)

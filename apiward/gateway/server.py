@@ -65,6 +65,7 @@ def server_configs(gateway: Gateway) -> tuple[uvicorn.Config, uvicorn.Config]:
         base,
         header_timeout=section.client_header_timeout,
         body_timeout=section.client_body_timeout,
+        on_timeout=gateway.metrics.client_timeout,
     )
     main = uvicorn.Config(
         gateway,

@@ -169,3 +169,11 @@ def test_a_callback_gauge_and_the_process_collector() -> None:
     depth[0] = 1
     assert value(m, "apiward_gateway_webhook_queue") == 1
     assert value(m, "process_cpu_seconds_total") is not None
+
+
+def test_slow_clients_cut_off_are_counted_by_phase() -> None:
+    m = GatewayMetrics(process_metrics=False)
+    for phase in ("header", "header", "body"):
+        m.client_timeout(phase)
+    assert value(m, "apiward_gateway_client_timeouts_total", phase="header") == 2
+    assert value(m, "apiward_gateway_client_timeouts_total", phase="body") == 1

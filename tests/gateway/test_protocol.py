@@ -22,6 +22,7 @@ TIMEOUT = 0.4  # small, so the tests are quick; "closed" is waited for up to WAI
 WAIT = 10.0
 PATIENT = 5.0  # for the clients that must be served: far above their pauses, even on a busy box
 SLOW = 4 * TIMEOUT  # how long /slow waits: several timeouts of the quick server
+CUT_OFF: list[str] = []  # what the servers reported through on_timeout
 
 
 async def _echo(request: Request) -> Response:
@@ -64,6 +65,7 @@ def _serve(timeout: float, body_timeout: float | None = None) -> Iterator[tuple[
         GuardedHttpToolsProtocol,
         header_timeout=timeout,
         body_timeout=timeout if body_timeout is None else body_timeout,
+        on_timeout=CUT_OFF.append,
     )
     config = uvicorn.Config(
         Starlette(
@@ -105,10 +107,12 @@ def _until_closed(conn: socket.socket) -> bytes:
 def test_headers_that_never_finish_get_408_and_a_closed_connection(
     server: tuple[str, int],
 ) -> None:
+    before = CUT_OFF.count("header")
     with socket.create_connection(server) as conn:
         conn.sendall(b"GET /echo HTTP/1.1\r\nHost: t\r\nX-Slow: ")  # and then nothing
         answer = _until_closed(conn)
     assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+    assert CUT_OFF.count("header") > before  # reported, for the metrics
     assert b'"request_timeout"' in answer
 
 
@@ -118,9 +122,11 @@ def test_a_connection_that_sends_nothing_is_closed(server: tuple[str, int]) -> N
 
 
 def test_a_body_that_stops_half_way_closes_the_connection(server: tuple[str, int]) -> None:
+    before = CUT_OFF.count("body")
     with socket.create_connection(server) as conn:
         conn.sendall(b"POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
         assert _until_closed(conn) == b""  # the app saw the client leave; nothing to say
+    assert CUT_OFF.count("body") > before
 
 
 def test_a_slow_but_steady_client_is_served_and_may_keep_the_connection(

@@ -32,6 +32,7 @@ gateway:
   audit: {{store: "sqlite:{tmp / "audit.db"}", spool-dir: "{tmp / "spool"}", flush-interval: 50ms}}
   keys: {{file: "{tmp / "keys.json"}", pepper: "${{TEST_KEY_PEPPER}}"}}
   logs: {{access-log: true}}
+  client-header-timeout: 1s
   apis:
     - name: bank
       spec: {demo_file("openapi.yaml")}
@@ -192,6 +193,20 @@ def test_api_keys_are_created_used_and_revoked_through_the_admin_api(gateway: Ru
     listed = httpx.get(gateway.admin + "/revocations", headers=_admin()).json()
     assert [(e["kind"], e["id"]) for e in listed["revocations"]] == [("key", key_id)]
     assert listed["store"] == f"file:{gateway.config.parent / '.apiward-revocations.json'}"
+
+
+def test_a_slow_client_is_cut_off_and_counted(gateway: Running) -> None:
+    import socket
+
+    host, port = gateway.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=15) as conn:
+        conn.sendall(b"GET /accounts HTTP/1.1\r\nHost: t\r\n")  # the rest never comes
+        answer = b""
+        while chunk := conn.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408")
+    metrics = httpx.get(gateway.admin + "/metrics", headers=_admin()).text
+    assert 'apiward_gateway_client_timeouts_total{phase="header"} 1.0' in metrics
 
 
 def test_revocations_through_the_admin_api(gateway: Running) -> None:
