@@ -24,9 +24,10 @@ class ResponseFiltering(Policy):
     Applies to JSON responses (``application/json``, ``+json``) of routed operations; other
     media types pass as they are, but for one case: a 5xx answer that is not JSON (a
     framework's error page, a stack trace) goes out as a generic JSON error with the same
-    status (``mask_upstream_errors``). A status the operation does not declare, a JSON
-    body where it declares none, an unparseable body or one over ``max_body_bytes`` is
-    refused with 502: the gateway cannot tell what in it is safe to send.
+    status (``mask_upstream_errors``), on pass-through paths too. A status the operation
+    does not declare, a JSON body where it declares none, an unparseable body or one over
+    ``max_body_bytes`` is refused with 502: the gateway cannot tell what in it is safe to
+    send.
     """
 
     name = "response-filter"
@@ -65,18 +66,20 @@ class ResponseFiltering(Policy):
         )
 
     def wants_body(self, ex: Exchange, status: int, headers: Headers) -> bool:
-        if ex.match is None or ex.method == "HEAD" or status in (204, 304):
+        if ex.method == "HEAD" or status in (204, 304):
             return False
-        return _is_json(headers) or (status >= 500 and self.mask_upstream_errors)
+        if status >= 500 and self.mask_upstream_errors and not _is_json(headers):
+            return True  # pass-through paths too: an error page is no less telling there
+        return ex.match is not None and _is_json(headers)
 
     def on_body(
         self, ex: Exchange, status: int, headers: Headers, body: bytes
     ) -> tuple[Headers, bytes] | Refusal:
-        assert ex.match is not None  # wants_body said so
         if status >= 500 and not _is_json(headers):  # an error page: for the operator's logs
             kept = [(n, v) for n, v in headers if n.lower() != b"content-type"]
             generic = b'{"error":"upstream_error","status":%d}' % status
             return [*kept, (b"content-type", b"application/json")], generic
+        assert ex.match is not None  # wants_body said so
         if not body:
             return headers, body
         try:

@@ -109,7 +109,9 @@ def _leaky_app() -> Starlette:
     async def text(request: Request) -> Response:
         return PlainTextResponse("plain words", status_code=200)
 
-    return Starlette(routes=[Route("/boom", boom), Route("/text", text)])
+    return Starlette(
+        routes=[Route("/boom", boom), Route("/legacy/boom", boom), Route("/text", text)]
+    )
 
 
 LEAKY = from_dict(
@@ -139,6 +141,15 @@ def test_an_upstream_error_page_goes_out_as_a_generic_error() -> None:
     assert int(boom.headers["content-length"]) == len(boom.content)
     # not an error: other media types pass as they are
     assert (text.status_code, text.text) == (200, "plain words")
+
+
+def test_an_error_page_on_a_pass_through_path_is_masked_too() -> None:
+    policy = ResponseFiltering(ApiSetup("leaky", LEAKY))
+    app = GatewayMiddleware(_leaky_app(), LEAKY, policies=[policy], passthrough=["/legacy/*"])
+    with serve_app(app) as url:
+        boom = httpx.get(url + "/legacy/boom")
+    assert boom.status_code == 500 and "hunter2" not in boom.text
+    assert boom.json() == {"error": "upstream_error", "status": 500}
 
 
 def test_masking_upstream_errors_can_be_turned_off() -> None:
