@@ -58,7 +58,7 @@ from apiward.gateway.headers import (
 from apiward.gateway.policy import Refusal, denial_response, passthrough_matcher
 from apiward.gateway.ratelimit import Limit, Limiter
 from apiward.gateway.response_filter import MaskPolicy
-from apiward.gateway.validate import Limits
+from apiward.gateway.validate import Limits, is_json_media
 
 __all__ = ["ROUTING_ORDER", "GatewayMiddleware", "Observer"]
 
@@ -440,10 +440,7 @@ def _answers_json_only(op: Operation) -> bool:
     """Whether every response ``op`` declares is JSON (so none is a stream worth relaying
     as it arrives: SSE, NDJSON, a long download)."""
     media = [m for r in op.responses.values() for m in r.content]
-    return bool(media) and all(
-        (e := m.split(";", 1)[0].strip().lower()) == "application/json" or e.endswith("+json")
-        for m in media
-    )
+    return bool(media) and all(is_json_media(m) for m in media)
 
 
 def _header_value(text: str) -> bytes:

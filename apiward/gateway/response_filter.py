@@ -39,6 +39,7 @@ from typing import Any
 
 from apiward.core import Document, Operation, inline
 from apiward.errors import ApiwardError
+from apiward.gateway.validate import is_json_media
 
 __all__ = ["DEFAULT_KEEP", "SENSITIVE_WORDS", "MaskPolicy", "ResponseBlocked", "ResponseFilter"]
 
@@ -191,8 +192,7 @@ class ResponseFilter:
         for status, response in op.responses.items():
             shapes[status.upper()] = None
             for media, mt in response.content.items():
-                essence = media.split(";", 1)[0].strip().lower()
-                if essence == "application/json" or essence.endswith("+json"):
+                if is_json_media(media):
                     shapes[status.upper()] = _shape(inline(doc, mt.schema))
                     break
         return cls(op, shapes, policy or MaskPolicy())

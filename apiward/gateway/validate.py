@@ -45,7 +45,9 @@ __all__ = [
     "RequestRejected",
     "UnsupportedMediaType",
     "ValidationFailed",
+    "close_objects",
     "compile_schema",
+    "is_json_media",
     "parse_json",
     "read_body",
 ]
@@ -187,9 +189,8 @@ def close_objects(schema: Any, *, level: bool = True) -> Any:
     for key in ("items", "additionalProperties"):
         if isinstance(schema.get(key), dict):
             out[key] = close_objects(schema[key])
-    for key in ("prefixItems",):
-        if isinstance(schema.get(key), list):
-            out[key] = [close_objects(v) for v in schema[key]]
+    if isinstance(schema.get("prefixItems"), list):
+        out["prefixItems"] = [close_objects(v) for v in schema["prefixItems"]]
     if isinstance(schema.get("patternProperties"), dict):
         out["patternProperties"] = {
             k: close_objects(v) for k, v in schema["patternProperties"].items()
@@ -406,7 +407,9 @@ def _essence(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-def _is_json(media: str) -> bool:
+def is_json_media(content_type: str) -> bool:
+    """Whether a media type or ``Content-Type`` value is JSON (``application/json``, ``+json``)."""
+    media = _essence(content_type)
     return media == "application/json" or media.endswith("+json")
 
 
@@ -599,7 +602,7 @@ class OperationValidator:
         body = self._bodies.get(media_type) if media_type is not None else None
         if body is None:
             return None
-        if _is_json(media_type or ""):
+        if is_json_media(media_type or ""):
             value = parse_json(raw, max_depth=self.limits.max_depth)
         elif media_type == "application/x-www-form-urlencoded":
             value = self._form(raw, body)

@@ -11,6 +11,7 @@ from typing import Any
 from apiward.gateway.chain import ApiSetup, Exchange, Headers, Policy, register
 from apiward.gateway.policy import Refusal
 from apiward.gateway.response_filter import MaskPolicy, ResponseBlocked, ResponseFilter
+from apiward.gateway.validate import is_json_media
 
 __all__ = ["ResponseFiltering"]
 
@@ -98,8 +99,7 @@ class ResponseFiltering(Policy):
 def _is_json(headers: Headers) -> bool:
     for name, value in headers:
         if name.lower() == b"content-type":
-            essence = value.split(b";", 1)[0].strip().lower()
-            return essence == b"application/json" or essence.endswith(b"+json")
+            return is_json_media(value.decode("latin-1"))
     return False
 
 
