@@ -58,6 +58,19 @@ class Running:
     log: Path
 
 
+def start_gateway(
+    config: Path, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``apiward gateway --config config`` as a process, its JSON log (stderr) into ``log``."""
+    with log.open("wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "apiward", "gateway", "--config", str(config)],
+            stderr=sink,
+            stdout=subprocess.DEVNULL,
+            env=dict(os.environ) if env is None else env,
+        )
+
+
 def _wait_listening(proc: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
@@ -77,13 +90,7 @@ def gateway(tmp_path: Path) -> Iterator[Running]:
         config.write_text(config_text(upstream, tmp_path))
         env = {**os.environ, "TEST_ADMIN_TOKEN": ADMIN, "TEST_KEY_PEPPER": PEPPER}
         log = tmp_path / "gateway.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "apiward", "gateway", "--config", str(config)],
-                stderr=sink,
-                stdout=subprocess.DEVNULL,
-                env=env,
-            )
+        proc = start_gateway(config, log, env)
         try:
             url, admin = _wait_listening(proc, log)
             yield Running(proc, url, admin, config, log)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from apiward.demo import serve_app
-from tests.gateway.test_server import _wait_listening
+from tests.gateway.test_server import _wait_listening, start_gateway
 from tests.gateway.test_tls import Pki, client_context, pki  # noqa: F401 - the fixture
 
 USER = {"type": "object", "properties": {"user": {"type": "string"}}}
@@ -72,13 +69,7 @@ gateway:
       auth: {{mtls: {{clientCert: {{roles: {{alice: [reader]}}}}}}}}
 """)
         log = tmp_path / "gw.log"
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "apiward", "gateway", "-c", str(config)],
-                stderr=sink,
-                stdout=subprocess.DEVNULL,
-                env=dict(os.environ),
-            )
+        proc = start_gateway(config, log)
         try:
             url = _wait_listening(proc, log)[0].replace("http://", "https://")
             with httpx.Client(verify=client_context(pki, pki.alice), timeout=10) as client:

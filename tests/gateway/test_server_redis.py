@@ -4,9 +4,6 @@ and a revocation made through one gateway's admin API refused by the other."""
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +15,7 @@ import redis
 
 from apiward.demo import Settings, create_app, demo_file, serve_app
 from tests.gateway.policies.conftest import KEY, bearer
-from tests.gateway.test_server import _wait_listening
+from tests.gateway.test_server import _wait_listening, start_gateway
 
 URL = "redis://127.0.0.1:6379/0"
 LIMIT = 40
@@ -69,13 +66,7 @@ def gateways(tmp_path: Path, prefix: str) -> Iterator[list[tuple[str, str]]]:
             for name in ("gw-a", "gw-b"):
                 config = _config(upstream, tmp_path, name, prefix)
                 log = tmp_path / f"{name}.log"
-                with log.open("wb") as sink:
-                    proc = subprocess.Popen(
-                        [sys.executable, "-m", "apiward", "gateway", "-c", str(config)],
-                        stderr=sink,
-                        stdout=subprocess.DEVNULL,
-                        env=dict(os.environ),
-                    )
+                proc = start_gateway(config, log)
                 procs.append(proc)
                 urls.append(_wait_listening(proc, log))
             yield urls
