@@ -198,12 +198,12 @@ class Revocations:
         ``api_key_schemes``: the spec's ``apiKey`` scheme names, whose principals carry a
         ``key_id`` (a token's claims could carry one too, and must not match a key).
         """
-        if self.fail == "closed" and self.stale():
+        now = self._clock()
+        if self.fail == "closed" and self._stale(now):
             return STALE
         entries = self._entries
         if not entries:
             return None
-        now = self._clock()
         for part in principal.parts or (principal,):
             claims = part.claims
             if part.scheme in api_key_schemes:
@@ -227,8 +227,11 @@ class Revocations:
 
     def stale(self) -> bool:
         """True when the store has not answered for ``stale_after`` seconds (or ever)."""
+        return self._stale(self._clock())
+
+    def _stale(self, now: float) -> bool:
         synced = self._synced_at
-        return synced is None or self._clock() - synced > self.stale_after
+        return synced is None or now - synced > self.stale_after
 
     # -- changes -----------------------------------------------------------------------
 
