@@ -19,13 +19,15 @@ headers minus hop-by-hop ones (:func:`~apiward.gateway.headers.hop_by_hop`), min
 ``Host``, ``Expect`` and any client-sent ``Forwarded``/``X-Forwarded-*``/``X-Real-IP``
 (also spelt with ``_``); plus ``X-Forwarded-For`` (``scope["extensions"]["apiward"]
 ["client_ip"]``, the address the gateway settled on, else the peer), ``X-Forwarded-Proto``
-and ``X-Forwarded-Host`` (the client's ``Host``). ``Host`` is the target's own, as with
+and ``X-Forwarded-Host`` (the client's ``Host``, only when it names one of
+``forwarded_hosts``). ``Host`` is the target's own, as with
 nginx's ``proxy_pass``: virtual hosts and TLS names upstream are the operator's to choose,
 not the client's. Bodies up to 64 KiB are read whole, so they can be retried; larger ones
 are streamed to the upstream as they arrive.
 
 **What the client receives.** The upstream's status and headers (minus hop-by-hop ones),
-and its body chunk by chunk as it arrives (never decompressed, never held whole). Or a
+and its body chunk by chunk as it arrives (never decompressed, never held whole; for an
+operation that answers JSON only, the first 64 KiB are read before the headers go on). Or a
 refusal rendered by :func:`~apiward.gateway.policy.denial_response`, which names a code
 and never an exception:
 
