@@ -189,6 +189,7 @@ class Revocations:
         self._last_error = ""
         # one change at a time: a poll's snapshot, a revoke, an unrevoke
         self._lock = asyncio.Lock()
+        self._closing = False
 
     # -- the hot path ------------------------------------------------------------------
 
@@ -330,11 +331,16 @@ class Revocations:
         self._last_error = detail
 
     async def _follow(self) -> None:
-        while True:
+        # the flag, not only the cancel, ends the loop: a store's client may turn the
+        # cancel into an error of its own (seen with redis-py mid-command), which sync()
+        # reports and survives, and the gateway's stop then waited on this loop for ever
+        while not self._closing:
             await asyncio.sleep(self.poll_interval)
-            await self.sync()
+            if not self._closing:
+                await self.sync()
 
     async def aclose(self) -> None:
+        self._closing = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

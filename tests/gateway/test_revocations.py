@@ -352,3 +352,35 @@ def test_redis_down_makes_the_list_stale_and_refusing() -> None:
             await limiter.aclose()
 
     _run(body())
+
+
+class SwallowsCancel(FileRevocationStore):
+    """A store whose client turns a cancel mid-call into an error of its own."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.calls = 0
+
+    async def version(self) -> str:
+        self.calls += 1
+        if self.calls > 1:  # the first read (start) answers; the polls hang until cancelled
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                raise ConnectionError("connection closed by a cancel") from None
+        return await super().version()
+
+
+def test_closing_ends_the_poll_even_if_the_store_swallows_the_cancel(tmp_path: Path) -> None:
+    async def body() -> None:
+        store = SwallowsCancel(tmp_path / "revocations.json")
+        revocations = Revocations(store, poll_interval=0.01)
+        await revocations.start()
+        while store.calls < 2:  # a poll is in the store's hands
+            await asyncio.sleep(0.01)
+        closing = asyncio.create_task(revocations.aclose())
+        done, _ = await asyncio.wait({closing}, timeout=10)  # a bound, not a speed claim
+        assert closing in done, "aclose is still waiting for the poll to end"
+        closing.result()
+
+    _run(body())
